@@ -1,0 +1,236 @@
+package tokenstore
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// AccountType tells users from organizations; both share one namespace and
+// an account's name is also its channel name.
+type AccountType string
+
+const (
+	User AccountType = "user"
+	Org  AccountType = "org"
+)
+
+// Account is a user or an organization.
+type Account struct {
+	Name         string      `json:"name"`
+	Type         AccountType `json:"type"`
+	Email        string      `json:"email,omitempty"`
+	PasswordHash string      `json:"password_hash,omitempty"`
+	Created      time.Time   `json:"created"`
+	// SiteAdmin accounts may manage every account through the API.
+	SiteAdmin bool `json:"site_admin,omitempty"`
+	// PrivateByDefault makes packages that are not registered in this
+	// channel private. The default, as on anaconda.org, is public.
+	PrivateByDefault bool `json:"private_by_default,omitempty"`
+}
+
+// reservedNames cannot be accounts: they are path segments the gateway or
+// the API gives a meaning of their own.
+var reservedNames = map[string]bool{"t": true, "api": true, "label": true, "simple": true,
+	"admin": true, "login": true, "logout": true, "static": true, "metrics": true, "operator": true}
+
+// ValidateAccountName checks an account (channel) name: 1 to 64 characters
+// of [a-z0-9._-], starting with a letter or digit, and not reserved.
+func ValidateAccountName(name string) error {
+	if name == "" || len(name) > 64 {
+		return invalidf("account name must be 1 to 64 characters")
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || i > 0 && (c == '.' || c == '_' || c == '-')
+		if !ok {
+			return invalidf("account name %q must be lowercase letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+		}
+	}
+	if reservedNames[name] {
+		return invalidf("account name %q is reserved", name)
+	}
+	return nil
+}
+
+// NewUser describes a user to create.
+type NewUser struct {
+	Name, Email, Password, PasswordConfirmation string
+	AcceptTerms                                 bool
+	SiteAdmin                                   bool
+}
+
+// CreateUser validates and stores a new user.
+func (s *Store) CreateUser(actor Actor, u NewUser) (*Account, error) {
+	if err := ValidateAccountName(u.Name); err != nil {
+		return nil, err
+	}
+	if _, err := mail.ParseAddress(u.Email); err != nil || !strings.Contains(u.Email, "@") || strings.ContainsAny(u.Email, "<> ") {
+		return nil, invalidf("email %q is not a valid address", u.Email)
+	}
+	if err := s.checkNewPassword(u.Password, u.PasswordConfirmation); err != nil {
+		return nil, err
+	}
+	if !u.AcceptTerms {
+		return nil, invalidf("the terms of service must be accepted")
+	}
+	hash, err := hashPassword(u.Password)
+	if err != nil {
+		return nil, err
+	}
+	a := &Account{Name: u.Name, Type: User, Email: u.Email, PasswordHash: hash, Created: s.now().UTC(), SiteAdmin: u.SiteAdmin}
+	return a, s.createAccount(actor, a)
+}
+
+// CreateOrg stores a new organization; its creator becomes the first
+// member of the built-in owners group.
+func (s *Store) CreateOrg(actor Actor, name, creator string) (*Account, error) {
+	if err := ValidateAccountName(name); err != nil {
+		return nil, err
+	}
+	a := &Account{Name: name, Type: Org, Created: s.now().UTC()}
+	err := s.write(actor, func(w *writeTx) error {
+		c, err := getAccount(w, creator)
+		if err != nil {
+			return err
+		}
+		if c.Type != User {
+			return invalidf("only users can create organizations")
+		}
+		if err := w.insertAccount(a); err != nil {
+			return err
+		}
+		g := &Group{Org: name, Name: OwnersGroup, Perm: PermAdmin, AllPackages: true, Members: []string{creator}}
+		return putJSON(w, bucketGroups, key(name, OwnersGroup), g)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (s *Store) createAccount(actor Actor, a *Account) error {
+	return s.write(actor, func(w *writeTx) error { return w.insertAccount(a) })
+}
+
+func (w *writeTx) insertAccount(a *Account) error {
+	if w.Get(bucketAccounts, []byte(a.Name)) != nil {
+		return existsf("the name %q is taken", a.Name)
+	}
+	w.aclChanged = true
+	if err := putJSON(w, bucketAccounts, []byte(a.Name), a); err != nil {
+		return err
+	}
+	return w.audit("account.create", a.Name, string(a.Type))
+}
+
+// Account returns the account called name.
+func (s *Store) Account(name string) (*Account, error) {
+	var a *Account
+	err := s.be.View(func(tx Tx) error {
+		var err error
+		a, err = getAccount(tx, name)
+		return err
+	})
+	return a, err
+}
+
+func getAccount(tx Tx, name string) (*Account, error) {
+	var a Account
+	ok, err := getJSON(tx, bucketAccounts, []byte(name), &a)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFoundf("no account named %q", name)
+	}
+	return &a, nil
+}
+
+// Authenticate checks a user's password. Unknown users and wrong passwords
+// take the same time and give the same error.
+func (s *Store) Authenticate(name, password string) (*Account, error) {
+	a, err := s.Account(name)
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	if a == nil || a.Type != User || a.PasswordHash == "" {
+		checkPassword(fakePasswordHash, password)
+		return nil, errorf(ErrAuth, "invalid user name or password")
+	}
+	if !checkPassword(a.PasswordHash, password) {
+		return nil, errorf(ErrAuth, "invalid user name or password")
+	}
+	return a, nil
+}
+
+// ChangePassword replaces a user's password after checking the old one.
+func (s *Store) ChangePassword(actor Actor, name, old, newPass, confirm string) error {
+	if _, err := s.Authenticate(name, old); err != nil {
+		return errorf(ErrAuth, "the old password is wrong")
+	}
+	if err := s.checkNewPassword(newPass, confirm); err != nil {
+		return err
+	}
+	hash, err := hashPassword(newPass)
+	if err != nil {
+		return err
+	}
+	return s.write(actor, func(w *writeTx) error {
+		a, err := getAccount(w, name)
+		if err != nil {
+			return err
+		}
+		a.PasswordHash = hash
+		if err := putJSON(w, bucketAccounts, []byte(name), a); err != nil {
+			return err
+		}
+		return w.audit("account.password", name, "")
+	})
+}
+
+func (s *Store) checkNewPassword(p, confirm string) error {
+	if len(p) < s.opts.MinPasswordLen {
+		return invalidf("password must be at least %d characters", s.opts.MinPasswordLen)
+	}
+	if p != confirm {
+		return invalidf("the two passwords do not match")
+	}
+	return nil
+}
+
+// SetChannelDefault sets whether unregistered packages in an account's
+// channel are private.
+func (s *Store) SetChannelDefault(actor Actor, name string, private bool) error {
+	return s.write(actor, func(w *writeTx) error {
+		a, err := getAccount(w, name)
+		if err != nil {
+			return err
+		}
+		a.PrivateByDefault = private
+		w.aclChanged = true
+		if err := putJSON(w, bucketAccounts, []byte(name), a); err != nil {
+			return err
+		}
+		detail := "public"
+		if private {
+			detail = "private"
+		}
+		return w.audit("channel.default", name, detail)
+	})
+}
+
+// Accounts lists every account.
+func (s *Store) Accounts() ([]*Account, error) {
+	var out []*Account
+	err := s.be.View(func(tx Tx) error {
+		return tx.ForEach(bucketAccounts, nil, func(k, v []byte) error {
+			a, err := getAccount(tx, string(k))
+			if err == nil {
+				out = append(out, a)
+			}
+			return err
+		})
+	})
+	return out, err
+}

@@ -1,0 +1,232 @@
+package tokenstore
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"sort"
+	"time"
+)
+
+// Request is one access question: may the holder of Secret (or nobody)
+// read or write a package in a channel?
+type Request struct {
+	Secret  string // presented token, "" for anonymous
+	Channel string
+	Kind    Kind
+	// Package is the normalized package name; "" asks about the channel
+	// as a whole (its indexes).
+	Package string
+	Write   bool
+	// UnregisteredPublic is the policy for channels that have no account:
+	// readable by anyone, or by nobody but site administrators.
+	UnregisteredPublic bool
+}
+
+// Outcome is the verdict of a decision.
+type Outcome uint8
+
+const (
+	Allow           Outcome = iota
+	Unauthenticated         // 401: no token where one is needed, or a bad one
+	Forbidden               // 403: a valid token without the scope or permission
+	Unavailable             // 503: the store failed; fail closed
+)
+
+// Reason is a short, fixed word for why, fit for a metric label.
+type Reason string
+
+const (
+	ReasonPublic         Reason = "public"
+	ReasonGranted        Reason = "granted"
+	ReasonNoToken        Reason = "no_token"
+	ReasonMalformedToken Reason = "malformed_token"
+	ReasonUnknownToken   Reason = "unknown_token"
+	ReasonRevoked        Reason = "revoked"
+	ReasonExpired        Reason = "expired"
+	ReasonOwnerGone      Reason = "owner_gone"
+	ReasonMissingScope   Reason = "missing_scope"
+	ReasonNoPermission   Reason = "no_permission"
+	ReasonStoreError     Reason = "store_error"
+)
+
+// Reasons lists every Reason (to pre-create metric series).
+var Reasons = []Reason{ReasonPublic, ReasonGranted, ReasonNoToken, ReasonMalformedToken, ReasonUnknownToken,
+	ReasonRevoked, ReasonExpired, ReasonOwnerGone, ReasonMissingScope, ReasonNoPermission, ReasonStoreError}
+
+// Decision is the answer to a Request.
+type Decision struct {
+	Outcome Outcome
+	Reason  Reason
+	// Message is one line for the client; it never contains the secret.
+	Message string
+	// Token is the presented token when it was valid.
+	Token *Token
+	// Err is the store failure behind Unavailable.
+	Err error
+}
+
+// Authorize decides a request. A valid token on a public package is
+// allowed as if anonymous; an invalid one is refused even there, so a
+// client with a revoked or expired token learns at once.
+func (s *Store) Authorize(r Request) Decision {
+	v, err := s.view()
+	if err != nil {
+		return Decision{Outcome: Unavailable, Reason: ReasonStoreError, Message: "access store unavailable", Err: err}
+	}
+	var tok *Token
+	if r.Secret != "" {
+		var d Decision
+		if tok, d = s.authenticateToken(v, r.Secret); tok == nil {
+			return d
+		}
+	}
+	if !r.Write && v.publicRead(r.Channel, r.Kind, r.Package, r.UnregisteredPublic) {
+		return Decision{Outcome: Allow, Reason: ReasonPublic, Token: tok}
+	}
+	if tok == nil {
+		return Decision{Outcome: Unauthenticated, Reason: ReasonNoToken, Message: "authentication required: this channel or package is private"}
+	}
+	need := capFor(r.Kind, r.Write)
+	if !tok.Caps.Has(need) {
+		return Decision{Outcome: Forbidden, Reason: ReasonMissingScope, Token: tok,
+			Message: "token lacks scope " + string(ScopeFor(need))}
+	}
+	needPerm, verb := PermRead, "read"
+	if r.Write {
+		needPerm, verb = PermWrite, "write to"
+	}
+	if v.perm(tok.Owner, r.Channel, r.Kind, r.Package) < needPerm {
+		what := r.Channel
+		if r.Package != "" {
+			what += "/" + r.Package
+		}
+		return Decision{Outcome: Forbidden, Reason: ReasonNoPermission, Token: tok,
+			Message: tok.Owner + " may not " + verb + " " + what}
+	}
+	return Decision{Outcome: Allow, Reason: ReasonGranted, Token: tok}
+}
+
+// authenticateToken resolves a secret to a live token, or returns the
+// refusal.
+func (s *Store) authenticateToken(v *aclView, secret string) (*Token, Decision) {
+	ct, err := s.lookup(secret)
+	switch {
+	case errors.Is(err, ErrMalformedToken):
+		return nil, Decision{Outcome: Unauthenticated, Reason: ReasonMalformedToken, Message: "malformed token"}
+	case err != nil:
+		return nil, Decision{Outcome: Unavailable, Reason: ReasonStoreError, Message: "access store unavailable", Err: err}
+	case ct == nil:
+		return nil, Decision{Outcome: Unauthenticated, Reason: ReasonUnknownToken, Message: "unknown token"}
+	}
+	tok := ct.tok
+	now := s.now()
+	switch {
+	case !tok.Revoked.IsZero():
+		return nil, Decision{Outcome: Unauthenticated, Reason: ReasonRevoked, Message: "token revoked"}
+	case tok.Expired(now):
+		return nil, Decision{Outcome: Unauthenticated, Reason: ReasonExpired,
+			Message: "token expired since " + tok.Expires.UTC().Format(time.RFC3339) + "; revoke it and create a new one"}
+	case v.accounts[tok.Owner] == nil:
+		return nil, Decision{Outcome: Unauthenticated, Reason: ReasonOwnerGone, Message: "token owner no longer exists"}
+	}
+	s.touch(ct, now)
+	return tok, Decision{}
+}
+
+func capFor(kind Kind, write bool) Caps {
+	switch {
+	case kind == PyPI && write:
+		return CapPyPIUpload
+	case kind == PyPI:
+		return CapPyPIDownload
+	case write:
+		return CapCondaUpload
+	}
+	return CapCondaDownload
+}
+
+// Visibility says which packages of one channel and kind a viewer may
+// see in an index: every name is visible iff DefaultVisible, except the
+// names in Except, which are the opposite.
+type Visibility struct {
+	DefaultVisible bool
+	Except         map[string]bool
+}
+
+// Visible reports whether a normalized package name may be listed.
+func (v Visibility) Visible(name string) bool { return v.DefaultVisible != v.Except[name] }
+
+// All reports whether nothing is hidden.
+func (v Visibility) All() bool { return v.DefaultVisible && len(v.Except) == 0 }
+
+// Key identifies the visible set: equal keys mean equal views, so it can
+// key caches of filtered indexes and ETags.
+func (v Visibility) Key() string {
+	names := make([]string, 0, len(v.Except))
+	for n := range v.Except {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	if v.DefaultVisible {
+		h.Write([]byte{1})
+	} else {
+		h.Write([]byte{0})
+	}
+	for _, n := range names {
+		h.Write([]byte(n))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// Visibility computes what the viewer (nil for anonymous) may see in a
+// channel's index of one kind. A token without the download scope for
+// that kind sees what anonymous users see.
+func (s *Store) Visibility(viewer *Token, channel string, kind Kind, unregisteredPublic bool) (Visibility, error) {
+	v, err := s.view()
+	if err != nil {
+		return Visibility{}, err
+	}
+	principal := ""
+	if viewer != nil && viewer.Caps.Has(capFor(kind, false)) {
+		principal = viewer.Owner
+	}
+	a := v.accounts[channel]
+	if a == nil {
+		return Visibility{DefaultVisible: unregisteredPublic || v.perm(principal, channel, kind, "") >= PermRead}, nil
+	}
+	// Unregistered names follow the channel default, or are visible to
+	// those who read all of the channel's packages.
+	vis := Visibility{DefaultVisible: !a.PrivateByDefault || v.readsAll(principal, channel)}
+	for _, p := range v.byChannel[chanKind{channel, kind}] {
+		visible := p.Public || v.perm(principal, channel, kind, p.Name) >= PermRead
+		if visible != vis.DefaultVisible {
+			if vis.Except == nil {
+				vis.Except = map[string]bool{}
+			}
+			vis.Except[p.Name] = true
+		}
+	}
+	return vis, nil
+}
+
+// readsAll reports whether principal may read every package of a channel.
+func (v *aclView) readsAll(principal, channel string) bool {
+	if principal == "" {
+		return false
+	}
+	if principal == channel {
+		return true
+	}
+	if a := v.accounts[principal]; a != nil && a.SiteAdmin {
+		return true
+	}
+	for _, g := range v.memberOf[orgUser{channel, principal}] {
+		if g.AllPackages {
+			return true
+		}
+	}
+	return false
+}

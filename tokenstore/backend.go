@@ -1,0 +1,51 @@
+package tokenstore
+
+import "errors"
+
+// Backend is the persistence the store needs: ordered buckets of byte keys
+// and values with serializable read and write transactions. bbolt is the
+// embedded default (see OpenBolt); a distributed key-value store can implement
+// the same interface so several gateways share one state.
+type Backend interface {
+	// View runs fn in a read-only transaction.
+	View(fn func(Tx) error) error
+	// Update runs fn in a read-write transaction that commits when fn
+	// returns nil and rolls back otherwise.
+	Update(fn func(Tx) error) error
+	// Close releases the backend.
+	Close() error
+}
+
+// Tx is one transaction of a Backend. Byte slices returned by Get and
+// passed to ForEach are valid only inside the transaction.
+type Tx interface {
+	Get(bucket string, key []byte) []byte
+	Put(bucket string, key, value []byte) error
+	Delete(bucket string, key []byte) error
+	// ForEach calls fn for every key starting with prefix, in key order,
+	// and stops at the first error fn returns.
+	ForEach(bucket string, prefix []byte, fn func(k, v []byte) error) error
+	// NextSequence returns a per-bucket counter, increased on every call.
+	NextSequence(bucket string) (uint64, error)
+	// Count returns the number of keys in a bucket.
+	Count(bucket string) int
+}
+
+// errStop ends a ForEach early without being an error.
+var errStop = errors.New("stop")
+
+// Bucket names. Every record is JSON; keys are described where each bucket
+// is used.
+const (
+	bucketMeta      = "meta"
+	bucketAccounts  = "accounts"
+	bucketGroups    = "groups"
+	bucketPackages  = "packages"
+	bucketTokens    = "tokens"
+	bucketTokenName = "token_names"
+	bucketLastUsed  = "last_used"
+	bucketAudit     = "audit"
+)
+
+var allBuckets = []string{bucketMeta, bucketAccounts, bucketGroups, bucketPackages,
+	bucketTokens, bucketTokenName, bucketLastUsed, bucketAudit}

@@ -1,0 +1,113 @@
+package tokenstore
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// boltBackend is the embedded Backend on one bbolt file.
+type boltBackend struct{ db *bolt.DB }
+
+// OpenBolt opens (creating if needed) the bbolt file at path. bbolt locks
+// the file, so a second process, or a second Open in this process, waits up
+// to timeout and then fails: share one Backend per file (the Caddy module
+// does so through a caddy.UsagePool).
+func OpenBolt(path string, timeout time.Duration) (Backend, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initialize %s: %w", path, err)
+	}
+	return &boltBackend{db: db}, nil
+}
+
+func (b *boltBackend) View(fn func(Tx) error) error {
+	return b.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+}
+
+func (b *boltBackend) Update(fn func(Tx) error) error {
+	return b.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+}
+
+func (b *boltBackend) Close() error { return b.db.Close() }
+
+type boltTx struct{ tx *bolt.Tx }
+
+func (t boltTx) bucket(name string) (*bolt.Bucket, error) {
+	b := t.tx.Bucket([]byte(name))
+	if b == nil {
+		return nil, fmt.Errorf("bucket %q missing: %w", name, ErrCorrupt)
+	}
+	return b, nil
+}
+
+func (t boltTx) Get(bucket string, key []byte) []byte {
+	b, err := t.bucket(bucket)
+	if err != nil {
+		return nil
+	}
+	return b.Get(key)
+}
+
+func (t boltTx) Put(bucket string, key, value []byte) error {
+	b, err := t.bucket(bucket)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, value)
+}
+
+func (t boltTx) Delete(bucket string, key []byte) error {
+	b, err := t.bucket(bucket)
+	if err != nil {
+		return err
+	}
+	return b.Delete(key)
+}
+
+func (t boltTx) ForEach(bucket string, prefix []byte, fn func(k, v []byte) error) error {
+	b, err := t.bucket(bucket)
+	if err != nil {
+		return err
+	}
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			if err == errStop {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (t boltTx) NextSequence(bucket string) (uint64, error) {
+	b, err := t.bucket(bucket)
+	if err != nil {
+		return 0, err
+	}
+	return b.NextSequence()
+}
+
+func (t boltTx) Count(bucket string) int {
+	b, err := t.bucket(bucket)
+	if err != nil {
+		return 0
+	}
+	return b.Stats().KeyN
+}

@@ -1,0 +1,315 @@
+package tokenstore
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// TokenSpec describes a token to create.
+type TokenSpec struct {
+	// Owner is the account the token acts for: the creator, or an
+	// organization the creator administers.
+	Owner string
+	// Name is unique per owner; anaconda-client sends it as "note".
+	Name string
+	// CreatedBy is the user creating the token ("" for the operator).
+	CreatedBy string
+	// Scopes as given by the client; none means full account access, as
+	// on anaconda.org ("all").
+	Scopes []string
+	// MaxCaps bounds the new token's capabilities: a token can only grant
+	// what its creator holds. Zero means no bound (password or operator).
+	MaxCaps Caps
+	// Strength is "strong" (default) or "weak".
+	Strength string
+	// MaxAge is the lifetime; zero takes the store's maximum (one year by
+	// default), more than the maximum is refused.
+	MaxAge time.Duration
+	// Replace revokes an existing token of the same name instead of
+	// failing (anaconda-client's fail-if-exists: false).
+	Replace bool
+
+	Hostname, NoteURL, Remote string
+}
+
+// ValidateTokenName accepts 1 to 100 printable characters without '/'.
+func ValidateTokenName(name string) error {
+	if name == "" || len(name) > 100 || !utf8.ValidString(name) {
+		return invalidf("token name must be 1 to 100 characters")
+	}
+	for _, r := range name {
+		if r == '/' || !unicode.IsPrint(r) {
+			return invalidf("token name may not contain '/' or control characters")
+		}
+	}
+	return nil
+}
+
+// CreateToken stores a new token and returns its secret, which is never
+// available again.
+func (s *Store) CreateToken(actor Actor, spec TokenSpec) (string, *Token, error) {
+	if err := ValidateTokenName(spec.Name); err != nil {
+		return "", nil, err
+	}
+	scopes := spec.Scopes
+	if len(scopes) == 0 {
+		scopes = []string{string(ScopeAll)}
+	}
+	sc, caps, err := ParseScopes(scopes)
+	if err != nil {
+		return "", nil, err
+	}
+	if spec.MaxCaps != 0 && !spec.MaxCaps.Has(caps) {
+		return "", nil, forbiddenf("a token can only grant scopes its creator holds")
+	}
+	strength, err := ParseStrength(spec.Strength)
+	if err != nil {
+		return "", nil, err
+	}
+	age := spec.MaxAge
+	switch {
+	case age == 0:
+		age = s.opts.MaxTokenAge
+	case age < 0:
+		return "", nil, invalidf("max-age must be positive")
+	case age > s.opts.MaxTokenAge:
+		return "", nil, invalidf("max-age may be at most %d seconds", int64(s.opts.MaxTokenAge/time.Second))
+	}
+	secret, err := newSecret(strength)
+	if err != nil {
+		return "", nil, err
+	}
+	h, err := ParseToken(secret)
+	if err != nil {
+		return "", nil, err
+	}
+	now := s.now().UTC()
+	tok := &Token{Hash: h, Owner: spec.Owner, Name: spec.Name, CreatedBy: spec.CreatedBy, Scopes: sc, Caps: caps,
+		Strength: strength, Prefix: displayPrefix(secret), Created: now, Expires: now.Add(age),
+		Hostname: spec.Hostname, NoteURL: spec.NoteURL, Remote: spec.Remote}
+	err = s.write(actor, func(w *writeTx) error {
+		if err := w.checkTokenOwner(spec); err != nil {
+			return err
+		}
+		if old := w.Get(bucketTokenName, key(spec.Owner, spec.Name)); old != nil {
+			if !spec.Replace {
+				return existsf("a token named %q already exists for %s", spec.Name, spec.Owner)
+			}
+			if err := w.revoke(hashOf(old), now); err != nil {
+				return err
+			}
+		}
+		if err := putJSON(w, bucketTokens, h[:], tok); err != nil {
+			return err
+		}
+		if err := w.Put(bucketTokenName, key(spec.Owner, spec.Name), h[:]); err != nil {
+			return err
+		}
+		w.afterCommit = append(w.afterCommit, func() {
+			s.tokenCount.Add(1)
+			s.tokens.invalidate(h) // drop a negative entry, however unlikely
+		})
+		return w.audit("token.create", spec.Owner+"/"+spec.Name, joinScopes(sc))
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return secret, tok, nil
+}
+
+// checkTokenOwner enforces who may create a token for whom: users for
+// themselves, owners and admin-group members for their organization, the
+// operator for anyone.
+func (w *writeTx) checkTokenOwner(spec TokenSpec) error {
+	owner, err := getAccount(w, spec.Owner)
+	if err != nil {
+		return err
+	}
+	if spec.CreatedBy == "" || spec.CreatedBy == spec.Owner {
+		return nil
+	}
+	creator, err := getAccount(w, spec.CreatedBy)
+	if err != nil {
+		return err
+	}
+	if creator.SiteAdmin {
+		return nil
+	}
+	if owner.Type != Org {
+		return forbiddenf("%s cannot create tokens for %s", spec.CreatedBy, spec.Owner)
+	}
+	groups, err := listGroups(w, spec.Owner)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		if g.Perm == PermAdmin && slices.Contains(g.Members, spec.CreatedBy) {
+			return nil
+		}
+	}
+	return forbiddenf("only owners and admin-group members of %s can create its tokens", spec.Owner)
+}
+
+// RevokeToken revokes the owner's token called name. The next request
+// with it is refused.
+func (s *Store) RevokeToken(actor Actor, owner, name string) error {
+	return s.write(actor, func(w *writeTx) error {
+		v := w.Get(bucketTokenName, key(owner, name))
+		if v == nil {
+			return notFoundf("no token named %q for %s", name, owner)
+		}
+		if err := w.revoke(hashOf(v), s.now().UTC()); err != nil {
+			return err
+		}
+		return w.audit("token.revoke", owner+"/"+name, "")
+	})
+}
+
+// RevokeHash revokes the token with hash h (a client revoking the token it
+// calls with).
+func (s *Store) RevokeHash(actor Actor, h Hash) error {
+	return s.write(actor, func(w *writeTx) error {
+		t, err := getToken(w, h)
+		if err != nil {
+			return err
+		}
+		if !t.Revoked.IsZero() {
+			return notFoundf("token already revoked")
+		}
+		if err := w.revoke(h, s.now().UTC()); err != nil {
+			return err
+		}
+		return w.audit("token.revoke", t.Owner+"/"+t.Name, "")
+	})
+}
+
+// revoke keeps the record as a tombstone (so the next use can say
+// "revoked") and frees its name.
+func (w *writeTx) revoke(h Hash, now time.Time) error {
+	t, err := getToken(w, h)
+	if err != nil {
+		return err
+	}
+	t.Revoked = now
+	if err := putJSON(w, bucketTokens, h[:], t); err != nil {
+		return err
+	}
+	if err := w.Delete(bucketTokenName, key(t.Owner, t.Name)); err != nil {
+		return err
+	}
+	if err := w.Delete(bucketLastUsed, h[:]); err != nil {
+		return err
+	}
+	w.afterCommit = append(w.afterCommit, func() {
+		w.s.tokenCount.Add(-1)
+		w.s.tokens.invalidate(h)
+	})
+	return nil
+}
+
+// TokenInfo is a token record with its last-used time, for listings.
+type TokenInfo struct {
+	*Token
+	LastUsed time.Time
+}
+
+// Tokens lists an owner's live tokens (revoked ones are not listed).
+func (s *Store) Tokens(owner string) ([]TokenInfo, error) {
+	var out []TokenInfo
+	err := s.be.View(func(tx Tx) error {
+		if _, err := getAccount(tx, owner); err != nil {
+			return err
+		}
+		return tx.ForEach(bucketTokenName, key(owner, ""), func(_, v []byte) error {
+			t, err := getToken(tx, hashOf(v))
+			if err != nil {
+				return err
+			}
+			out = append(out, TokenInfo{Token: t, LastUsed: readLastUsed(tx, t.Hash)})
+			return nil
+		})
+	})
+	return out, err
+}
+
+// TokenInfoByHash returns one token with its last-used time.
+func (s *Store) TokenInfoByHash(h Hash) (TokenInfo, error) {
+	var out TokenInfo
+	err := s.be.View(func(tx Tx) error {
+		t, err := getToken(tx, h)
+		if err == nil {
+			out = TokenInfo{Token: t, LastUsed: readLastUsed(tx, h)}
+		}
+		return err
+	})
+	return out, err
+}
+
+// LookupToken returns the record for a presented secret, through the
+// cache. A malformed secret fails with ErrMalformedToken without touching
+// the cache or the backend; an unknown one returns (nil, nil).
+// Revoked and expired tokens are returned: the caller says why they fail.
+func (s *Store) LookupToken(secret string) (*Token, error) {
+	ct, err := s.lookup(secret)
+	if ct == nil || err != nil {
+		return nil, err
+	}
+	return ct.tok, nil
+}
+
+func (s *Store) lookup(secret string) (*cachedToken, error) {
+	h, err := ParseToken(secret)
+	if err != nil {
+		return nil, err
+	}
+	if ct, ok := s.tokens.get(h); ok {
+		return ct, nil
+	}
+	return s.tokens.fill(h, func() (*Token, error) {
+		start := time.Now()
+		var t *Token
+		err := s.be.View(func(tx Tx) error {
+			var err error
+			t, err = getToken(tx, h)
+			if isNotFound(err) {
+				t, err = nil, nil
+			}
+			return err
+		})
+		if s.opts.ObserveLookup != nil {
+			s.opts.ObserveLookup(time.Since(start))
+		}
+		return t, err
+	})
+}
+
+func getToken(tx Tx, h Hash) (*Token, error) {
+	var t Token
+	ok, err := getJSON(tx, bucketTokens, h[:], &t)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFoundf("no such token")
+	}
+	t.Hash = h
+	t.Caps = CapsOf(t.Scopes)
+	return &t, nil
+}
+
+func hashOf(b []byte) Hash {
+	var h Hash
+	copy(h[:], b)
+	return h
+}
+
+func joinScopes(sc []Scope) string {
+	b, _ := json.Marshal(sc)
+	return string(b)
+}
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
