@@ -1,9 +1,9 @@
 package tokenstore
 
 import (
-	"slices"
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // aclView is an immutable in-memory copy of everything an access decision
