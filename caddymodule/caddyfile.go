@@ -1,0 +1,84 @@
+package caddymodule
+
+import (
+	"strconv"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("channelgate", parseCaddyfile)
+	// After encode, so that index filtering sees the storage's plain bytes
+	// and compression (if any) applies to the filtered answer; before the
+	// handlers that respond (file_server, reverse_proxy).
+	httpcaddyfile.RegisterDirectiveOrder("channelgate", httpcaddyfile.After, "encode")
+}
+
+// parseCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	channelgate [<matcher>] {
+//	    db                    <path>
+//	    cache_size            <entries>
+//	    storage_path          <template>
+//	    unregistered_channels public|private
+//	}
+func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	var cg Handler
+	err := cg.UnmarshalCaddyfile(h.Dispenser)
+	return &cg, err
+}
+
+// UnmarshalCaddyfile reads the directive's block.
+func (cg *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		if ok, err := cg.unmarshalStoreOption(d); ok || err != nil {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		var target *string
+		switch d.Val() {
+		case "storage_path":
+			target = &cg.StoragePath
+		case "unregistered_channels":
+			target = &cg.UnregisteredChannels
+		default:
+			return d.Errf("unknown channelgate option %q", d.Val())
+		}
+		if !d.AllArgs(target) {
+			return d.ArgErr()
+		}
+	}
+	return nil
+}
+
+// unmarshalStoreOption reads db and cache_size, which the API directive
+// shares. It reports whether the current option was one of them.
+func (c *StoreConfig) unmarshalStoreOption(d *caddyfile.Dispenser) (bool, error) {
+	switch d.Val() {
+	case "db":
+		if !d.AllArgs(&c.DB) {
+			return true, d.ArgErr()
+		}
+	case "cache_size":
+		var s string
+		if !d.AllArgs(&s) {
+			return true, d.ArgErr()
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return true, d.Errf("cache_size must be a positive number of entries, not %q", s)
+		}
+		c.CacheSize = n
+	default:
+		return false, nil
+	}
+	return true, nil
+}

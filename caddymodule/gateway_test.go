@@ -1,0 +1,170 @@
+package caddymodule
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddytest"
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
+	"github.com/channelgate/channelgate/tokenstore"
+)
+
+// gateway is a real Caddy (in this process, driven through its admin API
+// on localhost:2999) serving a storage folder through channelgate with a
+// bbolt file of its own.
+type gateway struct {
+	t       *testing.T
+	tester  *caddytest.Tester
+	dir     string
+	base    string
+	store   *tokenstore.Store
+	storage string
+}
+
+const gatewayPort = 9080
+
+// startGateway loads a Caddyfile with extra channelgate options and returns
+// the running gateway; its storage folder starts empty.
+func startGateway(t *testing.T, options string) *gateway {
+	t.Helper()
+	dir := t.TempDir()
+	g := &gateway{t: t, dir: dir, base: fmt.Sprintf("http://localhost:%d", gatewayPort),
+		storage: filepath.Join(dir, "storage")}
+	if err := os.MkdirAll(g.storage, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "cg.db")
+	config := fmt.Sprintf(`{
+	admin localhost:2999
+	http_port %d
+	grace_period 1ns
+	log {
+		output file %s/caddy.log
+		level DEBUG
+	}
+}
+http://localhost:%d {
+	log {
+		output file %s/access.log
+		format filter {
+			request>uri regexp ^/t/[^/]* /t/<TOKEN>
+		}
+	}
+	channelgate {
+		db %s
+		%s
+	}
+	root * %s
+	file_server
+}
+`, gatewayPort, dir, gatewayPort, dir, db, options, g.storage)
+	g.tester = caddytest.NewTester(t)
+	g.tester.InitServer(config, "caddyfile")
+	abs, _ := filepath.Abs(db)
+	s, ok := openStores.Load(abs)
+	if !ok {
+		t.Fatalf("store %s not open after config load", abs)
+	}
+	g.store = s.(*tokenstore.Store)
+	return g
+}
+
+// file writes a storage file.
+func (g *gateway) file(rel, content string) {
+	g.t.Helper()
+	p := filepath.Join(g.storage, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		g.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		g.t.Fatal(err)
+	}
+}
+
+// do sends a request and returns status and body.
+func (g *gateway) do(method, path string, hdr map[string]string) (int, string, http.Header) {
+	g.t.Helper()
+	req, err := http.NewRequest(method, g.base+path, nil)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := g.tester.Client.Do(req)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// logs returns everything Caddy logged so far.
+func (g *gateway) logs() string {
+	var all strings.Builder
+	for _, f := range []string{"caddy.log", "access.log"} {
+		b, _ := os.ReadFile(filepath.Join(g.dir, f))
+		all.Write(b)
+	}
+	return all.String()
+}
+
+var admin = tokenstore.Actor{Name: "test"}
+
+// seed creates users, an organization and packages, and returns tokens by
+// name.
+func (g *gateway) seed() map[string]string {
+	g.t.Helper()
+	s := g.store
+	must := func(err error) {
+		g.t.Helper()
+		if err != nil {
+			g.t.Fatal(err)
+		}
+	}
+	for _, u := range []string{"alice", "bob"} {
+		_, err := s.CreateUser(admin, tokenstore.NewUser{Name: u, Email: u + "@example.com",
+			Password: "secret-pw", PasswordConfirmation: "secret-pw", AcceptTerms: true})
+		must(err)
+	}
+	_, err := s.CreateOrg(admin, "acme", "alice")
+	must(err)
+	_, err = s.PutGroup(admin, "acme", "readers", tokenstore.PermRead)
+	must(err)
+	must(s.SetMember(admin, "acme", "readers", "bob", true))
+	must(s.SetGroupPackage(admin, "acme", "readers", "shared", true))
+	for _, p := range []struct {
+		kind   tokenstore.Kind
+		name   string
+		public bool
+	}{{tokenstore.Conda, "secret", false}, {tokenstore.Conda, "shared", false}, {tokenstore.Conda, "open", true},
+		{tokenstore.PyPI, "acme-tools", false}} {
+		_, err := s.PutPackage(admin, "acme", p.kind, p.name, p.public, "")
+		must(err)
+	}
+	tokens := map[string]string{}
+	for _, spec := range []tokenstore.TokenSpec{
+		{Owner: "alice", CreatedBy: "alice", Name: "all"},
+		{Owner: "alice", CreatedBy: "alice", Name: "pypi-only", Scopes: []string{"pypi:download"}},
+		{Owner: "bob", CreatedBy: "bob", Name: "conda", Scopes: []string{"conda:download"}},
+		{Owner: "acme", CreatedBy: "alice", Name: "ci", Scopes: []string{"repos"}},
+	} {
+		secret, _, err := s.CreateToken(admin, spec)
+		must(err)
+		tokens[spec.Owner+"/"+spec.Name] = secret
+	}
+	g.file("acme/noarch/repodata.json", `{"packages":{}}`)
+	g.file("acme/noarch/secret-1.0-0.conda", "SECRET")
+	g.file("acme/noarch/shared-1.0-0.tar.bz2", "SHARED")
+	g.file("acme/noarch/open-1.0-0.conda", "OPEN")
+	g.file("acme/label/dev/noarch/secret-2.0-0.conda", "SECRET-DEV")
+	g.file("acme/simple/acme-tools/index.html", "TOOLS")
+	return tokens
+}

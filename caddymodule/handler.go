@@ -1,0 +1,165 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/channelgate/channelgate/tokenstore"
+)
+
+// ServeHTTP is the request path: extract, parse, decide, rewrite, next.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	write, ok := methodAction(r.Method)
+	if !ok {
+		w.Header().Set("Allow", "GET, HEAD, PUT, POST, DELETE")
+		return h.refuse(w, r, http.StatusMethodNotAllowed, reasonBadMethod, "method not allowed")
+	}
+	t, err := parseRequestPath(r.URL)
+	if err != nil {
+		return h.refuse(w, r, http.StatusBadRequest, reasonBadRequest, err.Error())
+	}
+	secret, err := requestToken(r.Header, t.token)
+	if err != nil {
+		return h.refuse(w, r, http.StatusBadRequest, reasonBadRequest, err.Error())
+	}
+	d := h.store.Authorize(tokenstore.Request{Secret: secret, Channel: t.channel, Kind: t.kind,
+		Package: t.pkg, Write: write, UnregisteredPublic: h.unregisteredPublic})
+	switch d.Outcome {
+	case tokenstore.Unauthenticated:
+		return h.refuse(w, r, http.StatusUnauthorized, d.Reason, d.Message)
+	case tokenstore.Forbidden:
+		return h.refuse(w, r, http.StatusForbidden, d.Reason, d.Message)
+	case tokenstore.Unavailable:
+		h.logger.Error("access store unavailable; refusing request", zap.String("channel", t.channel), zap.Error(d.Err))
+		return h.refuse(w, r, http.StatusServiceUnavailable, d.Reason, d.Message)
+	}
+	countDecision(d.Reason)
+	h.rewrite(r, &t, d.Token)
+	err = next.ServeHTTP(w, r)
+	if err != nil && t.token != "" {
+		return h.answerError(w, r, err)
+	}
+	return err
+}
+
+// answerError answers an error of the next handler here when the request
+// carried its token in the path: Caddy's error logger records the
+// original URI, token included, so such errors must not reach it. It logs
+// the rewritten, token-free path instead. Other errors go to Caddy's
+// error handling (and handle_errors routes) as usual.
+func (h *Handler) answerError(w http.ResponseWriter, r *http.Request, err error) error {
+	status := http.StatusInternalServerError
+	var he caddyhttp.HandlerError
+	if errors.As(err, &he) && he.StatusCode != 0 {
+		status = he.StatusCode
+	}
+	level := zapcore.DebugLevel
+	if status >= 500 {
+		level = zapcore.ErrorLevel
+	}
+	if c := h.logger.Check(level, "storage answered with an error"); c != nil {
+		c.Write(zap.String("path", r.URL.Path), zap.Int("status", status), zap.Error(err))
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = io.WriteString(w, http.StatusText(status)+"\n")
+	}
+	return nil
+}
+
+// methodAction maps a method to read (false) or write (true); other
+// methods are not part of any package protocol.
+func methodAction(m string) (write, ok bool) {
+	switch m {
+	case http.MethodGet, http.MethodHead:
+		return false, true
+	case http.MethodPut, http.MethodPost, http.MethodDelete, http.MethodPatch:
+		return true, true
+	}
+	return false, false
+}
+
+// parseRequestPath refuses percent-encoded separators and NUL, which
+// would mean one thing to the decision and another to the storage, and
+// parses the decoded path.
+func parseRequestPath(u *url.URL) (target, error) {
+	esc := u.EscapedPath()
+	if strings.Contains(esc, "%") {
+		l := strings.ToLower(esc)
+		if strings.Contains(l, "%2f") || strings.Contains(l, "%5c") || strings.Contains(l, "%00") {
+			return target{}, pathError("path contains an encoded slash, backslash or NUL")
+		}
+	}
+	return parsePath(u.Path)
+}
+
+// rewrite removes every trace of the token from the request, points it at
+// the storage path and publishes who is asking.
+func (h *Handler) rewrite(r *http.Request, t *target, tok *tokenstore.Token) {
+	r.Header.Del("Authorization")
+	r.URL.Path = h.layout.render(t)
+	r.URL.RawPath = ""
+	r.URL.RawQuery = "" // package stores are static: a query means nothing and may carry secrets
+	r.RequestURI = r.URL.RequestURI()
+
+	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if repl == nil {
+		return
+	}
+	repl.Set("channelgate.channel", t.channel)
+	repl.Set("channelgate.label", t.label)
+	repl.Set("channelgate.package", t.pkg)
+	if tok != nil {
+		repl.Set("http.auth.user.id", tok.Owner)
+		repl.Set("channelgate.token.name", tok.Name)
+	}
+}
+
+// refuse answers a request the gateway will not pass on: the status, a
+// one-line reason (JSON for clients that ask for JSON) and, on 401, a
+// Basic challenge so pip and browsers know to send credentials.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, reason tokenstore.Reason, msg string) error {
+	countDecision(reason)
+	hdr := w.Header()
+	if status == http.StatusUnauthorized {
+		hdr.Set("WWW-Authenticate", `Basic realm="channelgate"`)
+	}
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	var body []byte
+	if wantsJSON(r) {
+		hdr.Set("Content-Type", "application/json")
+		body, _ = json.Marshal(map[string]string{"error": msg})
+	} else {
+		hdr.Set("Content-Type", "text/plain; charset=utf-8")
+		body = []byte(msg)
+	}
+	body = append(body, '\n')
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+	return nil
+}
+
+// wantsJSON reports whether the client asked for JSON (API clients); pip's
+// "application/vnd.pypi.simple.v1+json" is not a request for an error
+// object.
+func wantsJSON(r *http.Request) bool {
+	for _, a := range r.Header.Values("Accept") {
+		if strings.Contains(a, "application/json") {
+			return true
+		}
+	}
+	return false
+}

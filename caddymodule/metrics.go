@@ -1,0 +1,120 @@
+package caddymodule
+
+import (
+	"errors"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/channelgate/channelgate/tokenstore"
+)
+
+// The collectors live once per process and are registered on every
+// configuration's metrics registry (Caddy's global registry is not
+// served). No label carries a token, a user or an address.
+var (
+	decisionsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "channelgate",
+		Name:      "decisions_total",
+		Help:      "Access decisions by outcome (allow, unauthenticated, forbidden, bad_request, unavailable) and reason.",
+	}, []string{"outcome", "reason"})
+
+	lookupSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: "channelgate",
+		Name:      "store_lookup_seconds",
+		Help:      "Time of token lookups that missed the cache and read the store.",
+		Buckets:   prometheus.ExponentialBuckets(1e-6, 4, 10),
+	})
+
+	storeStats = storeCollector{
+		hits:      prometheus.NewDesc("channelgate_cache_hits_total", "Token cache hits.", nil, nil),
+		misses:    prometheus.NewDesc("channelgate_cache_misses_total", "Token cache misses (store reads).", nil, nil),
+		evictions: prometheus.NewDesc("channelgate_cache_evictions_total", "Token cache evictions.", nil, nil),
+		entries:   prometheus.NewDesc("channelgate_cache_entries", "Token cache entries.", nil, nil),
+		tokens:    prometheus.NewDesc("channelgate_tokens", "Live (not revoked) tokens in the store.", nil, nil),
+	}
+)
+
+// Gateway-level reasons, beside tokenstore's.
+const (
+	reasonBadRequest tokenstore.Reason = "bad_request"
+	reasonBadMethod  tokenstore.Reason = "method_not_allowed"
+	reasonHidden     tokenstore.Reason = "hidden"
+)
+
+// outcomeOf names the outcome label of a reason.
+func outcomeOf(r tokenstore.Reason) string {
+	switch r {
+	case tokenstore.ReasonPublic, tokenstore.ReasonGranted:
+		return "allow"
+	case tokenstore.ReasonMissingScope, tokenstore.ReasonNoPermission:
+		return "forbidden"
+	case tokenstore.ReasonStoreError:
+		return "unavailable"
+	case reasonBadRequest, reasonBadMethod:
+		return "bad_request"
+	case reasonHidden:
+		return "not_found"
+	}
+	return "unauthenticated"
+}
+
+// decisionCounters resolves each reason's counter once, so counting a
+// decision costs a map read and an atomic add.
+var decisionCounters = func() map[tokenstore.Reason]prometheus.Counter {
+	m := map[tokenstore.Reason]prometheus.Counter{}
+	for _, r := range append(tokenstore.Reasons, reasonBadRequest, reasonBadMethod, reasonHidden) {
+		m[r] = decisionsTotal.WithLabelValues(outcomeOf(r), string(r))
+	}
+	return m
+}()
+
+func countDecision(r tokenstore.Reason) { decisionCounters[r].Inc() }
+
+func observeLookup(d time.Duration) { lookupSeconds.Observe(d.Seconds()) }
+
+// registerMetrics adds the collectors to a registry, once.
+func registerMetrics(reg prometheus.Registerer) error {
+	for _, c := range []prometheus.Collector{decisionsTotal, lookupSeconds, storeStats} {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// storeCollector reports the counters of every open store, summed.
+type storeCollector struct {
+	hits, misses, evictions, entries, tokens *prometheus.Desc
+}
+
+func (c storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.hits
+	ch <- c.misses
+	ch <- c.evictions
+	ch <- c.entries
+	ch <- c.tokens
+}
+
+func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
+	var sum tokenstore.CacheStats
+	var tokens int64
+	openStores.Range(func(_, v any) bool {
+		s := v.(*tokenstore.Store)
+		st := s.CacheStats()
+		sum.Hits += st.Hits
+		sum.Misses += st.Misses
+		sum.Evictions += st.Evictions
+		sum.Entries += st.Entries
+		tokens += s.TokenCount()
+		return true
+	})
+	ch <- prometheus.MustNewConstMetric(c.hits, prometheus.CounterValue, float64(sum.Hits))
+	ch <- prometheus.MustNewConstMetric(c.misses, prometheus.CounterValue, float64(sum.Misses))
+	ch <- prometheus.MustNewConstMetric(c.evictions, prometheus.CounterValue, float64(sum.Evictions))
+	ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(sum.Entries))
+	ch <- prometheus.MustNewConstMetric(c.tokens, prometheus.GaugeValue, float64(tokens))
+}

@@ -1,0 +1,94 @@
+// Package caddymodule is channelgate's Caddy glue: the channelgate HTTP
+// handler (access decision, token stripping and path rewrite in front of
+// file_server or reverse_proxy), its Caddyfile directive, the shared store
+// pool, metrics and CLI subcommands.
+package caddymodule
+
+import (
+	"fmt"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/channelgate/channelgate/tokenstore"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Handler decides, per request, whether the caller may read or write the
+// package the path names, then strips the token (path prefix and
+// Authorization header), rewrites the path to the storage layout and
+// calls the next handler. Refusals are answered here and never reach the
+// storage.
+//
+// Placeholders set for later handlers and logs: {http.auth.user.id} (the
+// token's owner), {channelgate.token.name}, {channelgate.channel},
+// {channelgate.label}, {channelgate.package}.
+type Handler struct {
+	StoreConfig
+
+	// StoragePath is the template of the path the storage is asked for.
+	// Placeholders: {channel}, {label} ("main" when none is given),
+	// {label_path} ("" or "/label/<label>") and {rest} (the path below the
+	// channel and label). Default: "/{channel}{label_path}/{rest}".
+	StoragePath string `json:"storage_path,omitempty"`
+
+	// UnregisteredChannels is the access of channels that have no
+	// account: "public" (default; anyone may read, nobody may write) or
+	// "private" (only site administrators).
+	UnregisteredChannels string `json:"unregistered_channels,omitempty"`
+
+	store              *tokenstore.Store
+	dbPath             string
+	layout             storageTemplate
+	unregisteredPublic bool
+	logger             *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.channelgate",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// Provision validates the configuration, registers metrics and takes a
+// share of the store.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	switch h.UnregisteredChannels {
+	case "", "public":
+		h.unregisteredPublic = true
+	case "private":
+	default:
+		return fmt.Errorf("unregistered_channels must be public or private, not %q", h.UnregisteredChannels)
+	}
+	var err error
+	if h.layout, err = parseStorageTemplate(h.StoragePath); err != nil {
+		return err
+	}
+	h.store, h.dbPath, err = acquireStore(h.StoreConfig)
+	return err
+}
+
+// Cleanup releases the store; the last user closes it.
+func (h *Handler) Cleanup() error {
+	if h.dbPath == "" {
+		return nil
+	}
+	return releaseStore(h.dbPath)
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)
