@@ -203,6 +203,15 @@ func (a *api) handle(pattern string, p policy, fn endpoint) {
 // ServeHTTP routes a request. Paths no route matches and methods a path
 // does not take are answered in JSON like every other error.
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "" {
+		// The mount prefix itself, with the prefix stripped (anaconda-client
+		// sends HEAD <prefix> before login): serve it as "/" rather than
+		// redirect.
+		u := *r.URL
+		u.Path, u.RawPath = "/", ""
+		r = r.WithContext(r.Context())
+		r.URL = &u
+	}
 	if _, pattern := a.mux.Handler(r); pattern != "" {
 		a.mux.ServeHTTP(w, r)
 		return
