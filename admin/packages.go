@@ -8,9 +8,9 @@ import (
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
-// A package name may be registered once per kind (conda, pypi); the API
-// shows the records of one name as a single package with several
-// package_types.
+// A package name may be registered once per kind (conda, pypi), each
+// normalized by its kind's rules; the API shows the records of one name as
+// a single package with several package_types, named as its first record.
 
 // PackageInfo describes a package, merged over its kinds.
 type PackageInfo struct {
@@ -223,22 +223,29 @@ func (a *api) listPackages(r *http.Request, c *caller) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var names []string
-	byName := map[string][]*tokenstore.Package{}
+	// Records of one name are grouped as GET /package finds them: conda
+	// "my_tool" and pypi "my-tool" are one package. Two records of the
+	// same kind that only PyPI's rules would join stay apart.
+	var keys []string
+	groups := map[string][]*tokenstore.Package{}
 	for _, p := range all {
-		if byName[p.Name] == nil {
-			names = append(names, p.Name)
+		key := tokenstore.NormalizeName(tokenstore.PyPI, p.Name)
+		if slices.ContainsFunc(groups[key], func(q *tokenstore.Package) bool { return q.Kind == p.Kind }) {
+			key = string(p.Kind) + "/" + p.Name
 		}
-		byName[p.Name] = append(byName[p.Name], p)
+		if groups[key] == nil {
+			keys = append(keys, key)
+		}
+		groups[key] = append(groups[key], p)
 	}
-	out := make([]PackageInfo, 0, len(names))
-	for _, n := range names {
-		ok, err := a.visible(c, byName[n])
+	out := make([]PackageInfo, 0, len(keys))
+	for _, k := range keys {
+		ok, err := a.visible(c, groups[k])
 		if err != nil {
 			return 0, nil, err
 		}
 		if ok {
-			out = append(out, packageInfo(byName[n]))
+			out = append(out, packageInfo(groups[k]))
 		}
 	}
 	return http.StatusOK, out, nil
