@@ -209,7 +209,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// redirect.
 		u := *r.URL
 		u.Path, u.RawPath = "/", ""
-		r = r.WithContext(r.Context())
+		r = r.WithContext(r.Context()) // a shallow copy, to leave the caller's request alone
 		r.URL = &u
 	}
 	if _, pattern := a.mux.Handler(r); pattern != "" {

@@ -50,7 +50,7 @@ func TestLoginAndTokenCreation(t *testing.T) {
 			body: map[string]any{"note": "anaconda login", "fail-if-exists": true}, status: 400,
 			errContains: `a token named "anaconda login" already exists`},
 		{name: "scopes as a list", method: "POST", path: "/authentications", auth: basic("alice", password),
-			body: map[string]any{"note": "ci", "scopes": []string{"conda:download", "pypi:download"}, "max-age": 3600, "fail-if-exists": true},
+			body:   map[string]any{"note": "ci", "scopes": []string{"conda:download", "pypi:download"}, "max-age": 3600, "fail-if-exists": true},
 			status: 200, fields: map[string]any{"scopes": []string{"conda:download", "pypi:download"}, "expires": "2030-01-02T04:04:05Z", "warning": nil}},
 		{name: "scopes as one string", method: "POST", path: "/authentications", auth: basic("alice", password),
 			body: map[string]any{"note": "ci2", "scopes": "repos api:read"}, status: 200,
