@@ -1,0 +1,205 @@
+package admin
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/channelgate/channelgate/tokenstore"
+)
+
+// operatorName is the audit name of the operator secret.
+const operatorName = "operator"
+
+// caller is who makes a request. The zero value (name "") is anonymous.
+type caller struct {
+	// name is the account acting (a token's owner), or "operator".
+	name string
+	// account is the acting account; nil for the operator and anonymous.
+	account *tokenstore.Account
+	// token is the presented token when the caller authenticated with one.
+	token *tokenstore.Token
+	// remote is the client's address, for the audit log.
+	remote string
+}
+
+func (c *caller) operator() bool  { return c.name == operatorName && c.account == nil }
+func (c *caller) anonymous() bool { return c.name == "" }
+func (c *caller) siteAdmin() bool { return c.operator() || c.account != nil && c.account.SiteAdmin }
+
+// caps is what the caller may do through the API: a token's scopes, or
+// everything for password and operator callers.
+func (c *caller) caps() tokenstore.Caps {
+	if c.token != nil {
+		return c.token.Caps
+	}
+	return tokenstore.CapsAll
+}
+
+// actor is the caller for the audit log.
+func (c *caller) actor() tokenstore.Actor {
+	name := c.name
+	if name == "" {
+		name = "anonymous"
+	}
+	return tokenstore.Actor{Name: name, Remote: c.remote}
+}
+
+// user returns the calling account if it is a user (not an organization's
+// token, not the operator), else a 403 naming what was needed.
+func (c *caller) user(what string) (*tokenstore.Account, error) {
+	if c.account == nil || c.account.Type != tokenstore.User {
+		return nil, errorf(http.StatusForbidden, "only a user can %s", what)
+	}
+	return c.account, nil
+}
+
+// identify authenticates r and checks it against p.
+func (a *api) identify(r *http.Request, p policy) (*caller, error) {
+	c := &caller{remote: remoteHost(r)}
+	var err error
+	if user, pass, ok := r.BasicAuth(); ok {
+		err = a.password(c, user, pass)
+	} else if scheme, value, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok {
+		err = a.bearer(c, scheme, strings.TrimSpace(value))
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case c.anonymous() && p.login:
+		return nil, errorf(http.StatusUnauthorized, "authentication required")
+	case !c.anonymous() && !c.caps().Has(p.need):
+		return nil, errorf(http.StatusForbidden, "token lacks scope %s", tokenstore.ScopeFor(p.need))
+	}
+	return c, nil
+}
+
+// password authenticates HTTP Basic credentials, slowed down after
+// repeated failures per account name and per client address.
+func (a *api) password(c *caller, user, pass string) error {
+	keys := []string{"user:" + user, "addr:" + c.remote}
+	if err := a.limiter.check(keys...); err != nil {
+		return err
+	}
+	acct, err := a.store.Authenticate(user, pass)
+	if errors.Is(err, tokenstore.ErrAuth) {
+		a.limiter.fail(keys...)
+	}
+	if err != nil {
+		return err
+	}
+	// Only the account's own counter is cleared: a client that owns one
+	// account must not reset its address while guessing others.
+	a.limiter.reset(keys[0])
+	c.name, c.account = acct.Name, acct
+	return nil
+}
+
+// bearer authenticates "token X" and "Bearer X": the operator secret or a
+// live channelgate token whose owner still exists. Other schemes are
+// treated as anonymous.
+func (a *api) bearer(c *caller, scheme, value string) error {
+	if !strings.EqualFold(scheme, "token") && !strings.EqualFold(scheme, "bearer") {
+		return nil
+	}
+	if op := a.cfg.OperatorSecret; op != "" && subtle.ConstantTimeCompare([]byte(value), []byte(op)) == 1 {
+		c.name = operatorName
+		return nil
+	}
+	if !strings.HasPrefix(value, tokenstore.TokenPrefix) && strings.EqualFold(scheme, "bearer") {
+		// anaconda-client first tries its anaconda.com key as a Bearer
+		// token and falls back to password login on exactly this.
+		return errorf(http.StatusUnauthorized, "Bearer token authentication is not enabled")
+	}
+	tok, err := a.store.LookupToken(value)
+	switch {
+	case errors.Is(err, tokenstore.ErrMalformedToken):
+		return errorf(http.StatusUnauthorized, "malformed token")
+	case err != nil:
+		return err
+	case tok == nil:
+		return errorf(http.StatusUnauthorized, "unknown token")
+	case !tok.Revoked.IsZero():
+		return errorf(http.StatusUnauthorized, "token revoked")
+	case tok.Expired(a.cfg.Now()):
+		return errorf(http.StatusUnauthorized, "token expired since %s; create a new one", tok.Expires.UTC().Format(time.RFC3339))
+	}
+	owner, err := a.store.Account(tok.Owner)
+	if errors.Is(err, tokenstore.ErrNotFound) {
+		return errorf(http.StatusUnauthorized, "token owner no longer exists")
+	}
+	if err != nil {
+		return err
+	}
+	c.name, c.account, c.token = owner.Name, owner, tok
+	return nil
+}
+
+// remoteHost is the client's address without the port. Caddy sets
+// RemoteAddr from trusted proxies' headers before this handler runs.
+func remoteHost(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// channelPerm is what c may do on a channel (an account) as a whole:
+// admin for the account itself, site administrators and members of the
+// organization's admin groups; write for members of a write group over
+// all packages; read for any other member of one of its groups.
+func (a *api) channelPerm(c *caller, channel string) (tokenstore.Perm, error) {
+	if c.anonymous() {
+		return tokenstore.PermNone, nil
+	}
+	if c.siteAdmin() || c.name == channel {
+		return tokenstore.PermAdmin, nil
+	}
+	acct, err := a.store.Account(channel)
+	if err != nil || acct.Type != tokenstore.Org {
+		return tokenstore.PermNone, err
+	}
+	groups, err := a.store.Groups(channel)
+	if err != nil {
+		return tokenstore.PermNone, err
+	}
+	best := tokenstore.PermNone
+	for _, g := range groups {
+		if !slices.Contains(g.Members, c.name) {
+			continue
+		}
+		switch {
+		case g.Perm == tokenstore.PermAdmin || g.AllPackages:
+			best = max(best, g.Perm)
+		default:
+			best = max(best, tokenstore.PermRead)
+		}
+	}
+	return best, nil
+}
+
+// require fails with 403 unless c holds at least perm on channel; a
+// channel that does not exist is a 404.
+func (a *api) require(c *caller, channel string, perm tokenstore.Perm) error {
+	got, err := a.channelPerm(c, channel)
+	if err != nil {
+		return err
+	}
+	if got < perm {
+		if _, err := a.store.Account(channel); err != nil {
+			return err
+		}
+		return errorf(http.StatusForbidden, "%s may not %s %s", c.actor().Name, permVerb[perm], channel)
+	}
+	return nil
+}
+
+var permVerb = map[tokenstore.Perm]string{
+	tokenstore.PermRead:  "read",
+	tokenstore.PermWrite: "write to",
+	tokenstore.PermAdmin: "administer",
+}

@@ -1,0 +1,211 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/channelgate/channelgate/tokenstore"
+)
+
+// Client calls this API over HTTP, as the channelgate CLI does. It sends
+// what anaconda-client sends, so it exercises the same paths.
+type Client struct {
+	// BaseURL is where the API is mounted, e.g. "https://host/api".
+	BaseURL string
+	// Token authenticates calls as "Authorization: token <Token>". Login
+	// sets it; Logout clears it.
+	Token string
+	// HTTP sends the requests. Default http.DefaultClient.
+	HTTP *http.Client
+}
+
+// Error is an error answer of the API.
+type Error struct {
+	Status  int
+	Message string // the "error" field
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status) }
+
+// pathf fills the %s verbs of format with escaped path segments.
+func pathf(format string, segments ...string) string {
+	escaped := make([]any, len(segments))
+	for i, s := range segments {
+		escaped[i] = url.PathEscape(s)
+	}
+	return fmt.Sprintf(format, escaped...)
+}
+
+// call sends one request to path. in (if not nil) is the JSON body; out
+// (if not nil) receives the JSON answer, which must have status want.
+func (c *Client) call(ctx context.Context, basic *[2]string, method, path string, want int, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.BaseURL, "/")+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	switch {
+	case basic != nil:
+		req.SetBasicAuth(basic[0], basic[1])
+	case c.Token != "":
+		req.Header.Set("Authorization", "token "+c.Token)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != want {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(raw, &e) != nil || e.Error == "" {
+			e.Error = http.StatusText(resp.StatusCode)
+		}
+		return &Error{Status: resp.StatusCode, Message: e.Error}
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(raw, out)
+}
+
+// Login creates a token named tokenName with a password (scopes nil:
+// full access), replacing an existing one of that name, and keeps it in
+// c.Token.
+func (c *Client) Login(ctx context.Context, user, password, tokenName string, scopes []string) (*NewToken, error) {
+	var out NewToken
+	req := TokenRequest{Scopes: scopes, Note: tokenName}
+	if err := c.call(ctx, &[2]string{user, password}, http.MethodPost, "/authentications", http.StatusOK, req, &out); err != nil {
+		return nil, err
+	}
+	c.Token = out.Token
+	return &out, nil
+}
+
+// Logout revokes c.Token and forgets it.
+func (c *Client) Logout(ctx context.Context) error {
+	if err := c.call(ctx, nil, http.MethodDelete, "/authentications", http.StatusCreated, nil, nil); err != nil {
+		return err
+	}
+	c.Token = ""
+	return nil
+}
+
+// Whoami returns the calling account.
+func (c *Client) Whoami(ctx context.Context) (*UserInfo, error) {
+	var out UserInfo
+	return &out, c.call(ctx, nil, http.MethodGet, "/user", http.StatusOK, nil, &out)
+}
+
+// CreateToken creates a token with c.Token's authority.
+func (c *Client) CreateToken(ctx context.Context, req TokenRequest) (*NewToken, error) {
+	var out NewToken
+	return &out, c.call(ctx, nil, http.MethodPost, "/authentications", http.StatusOK, req, &out)
+}
+
+// Tokens lists the caller's tokens, or an organization's when org is set.
+func (c *Client) Tokens(ctx context.Context, org string) ([]TokenInfo, error) {
+	var out []TokenInfo
+	path := "/authentications"
+	if org != "" {
+		path += "?user=" + url.QueryEscape(org)
+	}
+	return out, c.call(ctx, nil, http.MethodGet, path, http.StatusOK, nil, &out)
+}
+
+// TokenInfo describes c.Token itself.
+func (c *Client) TokenInfo(ctx context.Context) (*TokenInfo, error) {
+	var out TokenInfo
+	return &out, c.call(ctx, nil, http.MethodGet, "/authentication", http.StatusOK, nil, &out)
+}
+
+// RevokeToken revokes the caller's token called name, or an
+// organization's when org is set.
+func (c *Client) RevokeToken(ctx context.Context, org, name string) error {
+	if org == "" {
+		return c.call(ctx, nil, http.MethodDelete, pathf("/authentications/name/%s", name), http.StatusCreated, nil, nil)
+	}
+	return c.call(ctx, nil, http.MethodDelete, pathf("/authentications/org/%s/name/%s", org, name), http.StatusCreated, nil, nil)
+}
+
+// CreateUser creates a user (operator, site administrators, or anyone
+// with open sign-up).
+func (c *Client) CreateUser(ctx context.Context, req NewUserRequest) (*UserInfo, error) {
+	var out UserInfo
+	return &out, c.call(ctx, nil, http.MethodPost, "/users", http.StatusCreated, req, &out)
+}
+
+// CreateOrg creates an organization; owner "" is the calling user.
+func (c *Client) CreateOrg(ctx context.Context, login, owner string) (*UserInfo, error) {
+	var out UserInfo
+	return &out, c.call(ctx, nil, http.MethodPost, "/orgs", http.StatusCreated, NewOrgRequest{Login: login, Owner: owner}, &out)
+}
+
+// Groups lists an organization's groups.
+func (c *Client) Groups(ctx context.Context, org string) ([]GroupInfo, error) {
+	var out []GroupInfo
+	return out, c.call(ctx, nil, http.MethodGet, pathf("/groups/%s", org), http.StatusOK, nil, &out)
+}
+
+// PutGroup creates a group or changes its permission.
+func (c *Client) PutGroup(ctx context.Context, org, group string, perm tokenstore.Perm) error {
+	body := map[string]string{"perms": perm.String()}
+	return c.call(ctx, nil, http.MethodPost, pathf("/group/%s/%s", org, group), http.StatusNoContent, body, nil)
+}
+
+// SetGroupMember adds (in) or removes a user from a group.
+func (c *Client) SetGroupMember(ctx context.Context, org, group, user string, in bool) error {
+	return c.call(ctx, nil, putOrDelete(in), pathf("/group/%s/%s/members/%s", org, group, user), http.StatusNoContent, nil, nil)
+}
+
+// SetGroupPackage adds (in) or removes a package from a group.
+func (c *Client) SetGroupPackage(ctx context.Context, org, group, pkg string, in bool) error {
+	return c.call(ctx, nil, putOrDelete(in), pathf("/group/%s/%s/packages/%s", org, group, pkg), http.StatusNoContent, nil, nil)
+}
+
+// CreatePackage registers a package in owner's channel.
+func (c *Client) CreatePackage(ctx context.Context, owner, name string, req PackageRequest) (*PackageInfo, error) {
+	var out PackageInfo
+	return &out, c.call(ctx, nil, http.MethodPost, pathf("/package/%s/%s", owner, name), http.StatusCreated, req, &out)
+}
+
+// Package describes a package.
+func (c *Client) Package(ctx context.Context, owner, name string) (*PackageInfo, error) {
+	var out PackageInfo
+	return &out, c.call(ctx, nil, http.MethodGet, pathf("/package/%s/%s", owner, name), http.StatusOK, nil, &out)
+}
+
+// SetCollaborator adds (in) or removes a package collaborator.
+func (c *Client) SetCollaborator(ctx context.Context, owner, name, user string, in bool) error {
+	return c.call(ctx, nil, putOrDelete(in), pathf("/packages/%s/%s/collaborators/%s", owner, name, user), http.StatusCreated, nil, nil)
+}
+
+func putOrDelete(in bool) string {
+	if in {
+		return http.MethodPut
+	}
+	return http.MethodDelete
+}

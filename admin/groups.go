@@ -1,0 +1,162 @@
+package admin
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/channelgate/channelgate/tokenstore"
+)
+
+// GroupInfo describes an organization's group.
+type GroupInfo struct {
+	Name string `json:"name"`
+	Org  string `json:"org"`
+	// Permission and Perm both hold "read", "write" or "admin" (clients
+	// read either name).
+	Permission  string   `json:"permission"`
+	Perm        string   `json:"perm"`
+	Members     []string `json:"members"`
+	Packages    []string `json:"packages"`
+	AllPackages bool     `json:"all_packages"`
+}
+
+func groupInfo(g *tokenstore.Group) GroupInfo {
+	return GroupInfo{Name: g.Name, Org: g.Org, Permission: g.Perm.String(), Perm: g.Perm.String(),
+		Members: nonNil(g.Members), Packages: nonNil(g.Packages), AllPackages: g.AllPackages}
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// listGroups is GET /groups/{org}, for members of the organization.
+func (a *api) listGroups(r *http.Request, c *caller) (int, any, error) {
+	org := r.PathValue("org")
+	if err := a.require(c, org, tokenstore.PermRead); err != nil {
+		return 0, nil, err
+	}
+	groups, err := a.store.Groups(org)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]GroupInfo, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, groupInfo(g))
+	}
+	return http.StatusOK, out, nil
+}
+
+// putGroup is POST /group/{org}/{group} {"perms": "read"|"write"|"admin"}:
+// creates the group or changes its permission. 204 is success.
+func (a *api) putGroup(r *http.Request, c *caller) (int, any, error) {
+	var req struct {
+		Perms string `json:"perms"`
+	}
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	org := r.PathValue("org")
+	if err := a.require(c, org, tokenstore.PermAdmin); err != nil {
+		return 0, nil, err
+	}
+	perm, err := tokenstore.ParsePerm(req.Perms)
+	if err != nil {
+		return 0, nil, err
+	}
+	_, err = a.store.PutGroup(c.actor(), org, r.PathValue("group"), perm)
+	return http.StatusNoContent, nil, err
+}
+
+// deleteGroup is DELETE /group/{org}/{group}. 204 is success.
+func (a *api) deleteGroup(r *http.Request, c *caller) (int, any, error) {
+	org := r.PathValue("org")
+	if err := a.require(c, org, tokenstore.PermAdmin); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, a.store.DeleteGroup(c.actor(), org, r.PathValue("group"))
+}
+
+// readGroup returns the group named in the path, for members of its
+// organization.
+func (a *api) readGroup(r *http.Request, c *caller) (*tokenstore.Group, error) {
+	org := r.PathValue("org")
+	if err := a.require(c, org, tokenstore.PermRead); err != nil {
+		return nil, err
+	}
+	return a.store.Group(org, r.PathValue("group"))
+}
+
+// isMember is GET /group/{org}/{group}/members/{user}: 204 if the user is
+// a member, 404 if not.
+func (a *api) isMember(r *http.Request, c *caller) (int, any, error) {
+	g, err := a.readGroup(r, c)
+	if err != nil {
+		return 0, nil, err
+	}
+	user := r.PathValue("user")
+	if !slices.Contains(g.Members, user) {
+		return 0, nil, errorf(http.StatusNotFound, "%s is not a member of %s/%s", user, g.Org, g.Name)
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+// setMember is PUT (add) and DELETE (remove)
+// /group/{org}/{group}/members/{user}. 204 is success.
+func (a *api) setMember(r *http.Request, c *caller) (int, any, error) {
+	org := r.PathValue("org")
+	if err := a.require(c, org, tokenstore.PermAdmin); err != nil {
+		return 0, nil, err
+	}
+	err := a.store.SetMember(c.actor(), org, r.PathValue("group"), r.PathValue("user"), r.Method == http.MethodPut)
+	return http.StatusNoContent, nil, err
+}
+
+// PackageRef names a package in listings of a group's packages.
+type PackageRef struct {
+	Name     string `json:"name"`
+	Owner    string `json:"owner"`
+	FullName string `json:"full_name"`
+}
+
+// groupPackages is GET /group/{org}/{group}/packages: the packages the
+// group covers (every registered package of the organization for groups
+// over all packages).
+func (a *api) groupPackages(r *http.Request, c *caller) (int, any, error) {
+	g, err := a.readGroup(r, c)
+	if err != nil {
+		return 0, nil, err
+	}
+	names := g.Packages
+	if g.AllPackages {
+		pkgs, err := a.store.Packages(g.Org)
+		if err != nil {
+			return 0, nil, err
+		}
+		names = nil
+		for _, p := range pkgs {
+			if !slices.Contains(names, p.Name) {
+				names = append(names, p.Name)
+			}
+		}
+	}
+	out := make([]PackageRef, 0, len(names))
+	for _, n := range names {
+		out = append(out, PackageRef{Name: n, Owner: g.Org, FullName: g.Org + "/" + n})
+	}
+	return http.StatusOK, out, nil
+}
+
+// setGroupPackage is PUT (add) and DELETE (remove)
+// /group/{org}/{group}/packages/{pkg}. 204 is success.
+func (a *api) setGroupPackage(r *http.Request, c *caller) (int, any, error) {
+	org := r.PathValue("org")
+	if err := a.require(c, org, tokenstore.PermAdmin); err != nil {
+		return 0, nil, err
+	}
+	err := a.store.SetGroupPackage(c.actor(), org, r.PathValue("group"), r.PathValue("pkg"), r.Method == http.MethodPut)
+	return http.StatusNoContent, nil, err
+}

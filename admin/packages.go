@@ -1,0 +1,291 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/channelgate/channelgate/tokenstore"
+)
+
+// A package name may be registered once per kind (conda, pypi), each
+// normalized by its kind's rules; the API shows the records of one name as
+// a single package with several package_types, named as its first record.
+
+// PackageInfo describes a package, merged over its kinds.
+type PackageInfo struct {
+	Name         string   `json:"name"`
+	Owner        string   `json:"owner"`
+	FullName     string   `json:"full_name"`
+	Public       bool     `json:"public"` // true if any kind is public
+	PackageTypes []string `json:"package_types"`
+	Summary      string   `json:"summary"`
+	// Collaborators may read and upload every kind they are listed on.
+	Collaborators []string `json:"collaborators"`
+	CreatedAt     string   `json:"created_at"`
+}
+
+// PackageRequest is the body of POST and PATCH /package/{owner}/{name}.
+// Unset fields keep their value (PATCH) or take the default (POST: the
+// channel's default visibility, kind conda).
+type PackageRequest struct {
+	Public       *bool    `json:"public,omitempty"`
+	PackageTypes []string `json:"package_types,omitempty"`
+	Summary      *string  `json:"summary,omitempty"`
+}
+
+var kinds = []tokenstore.Kind{tokenstore.Conda, tokenstore.PyPI}
+
+// records returns the registered records of one package, one per kind,
+// or a 404 if there are none.
+func (a *api) records(owner, name string) ([]*tokenstore.Package, error) {
+	var out []*tokenstore.Package
+	for _, k := range kinds {
+		p, err := a.store.Package(owner, k, name)
+		if errors.Is(err, tokenstore.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		if _, err := a.store.Account(owner); err != nil {
+			return nil, err
+		}
+		return nil, errorf(http.StatusNotFound, "no package %s/%s", owner, name)
+	}
+	return out, nil
+}
+
+func packageInfo(recs []*tokenstore.Package) PackageInfo {
+	first := recs[0]
+	info := PackageInfo{Name: first.Name, Owner: first.Channel, FullName: first.Channel + "/" + first.Name,
+		Summary: first.Summary, Collaborators: []string{}, CreatedAt: *rfc3339(first.Created)}
+	for _, p := range recs {
+		info.Public = info.Public || p.Public
+		info.PackageTypes = append(info.PackageTypes, string(p.Kind))
+		for _, u := range p.Collaborators {
+			if !slices.Contains(info.Collaborators, u) {
+				info.Collaborators = append(info.Collaborators, u)
+			}
+		}
+	}
+	return info
+}
+
+// visible reports whether c may see a package: it is public, c is a
+// collaborator, or c is a member of the owning channel.
+func (a *api) visible(c *caller, recs []*tokenstore.Package) (bool, error) {
+	for _, p := range recs {
+		if p.Public || slices.Contains(p.Collaborators, c.name) {
+			return true, nil
+		}
+	}
+	perm, err := a.channelPerm(c, recs[0].Channel)
+	return perm >= tokenstore.PermRead, err
+}
+
+// readPackage returns the package in the path if c may see it; a hidden
+// package is a 404, as if it did not exist.
+func (a *api) readPackage(r *http.Request, c *caller) ([]*tokenstore.Package, error) {
+	owner, name := r.PathValue("owner"), r.PathValue("name")
+	recs, err := a.records(owner, name)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := a.visible(c, recs)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errorf(http.StatusNotFound, "no package %s/%s", owner, name)
+	}
+	return recs, nil
+}
+
+// writablePackage returns the package in the path if c may write to its
+// channel.
+func (a *api) writablePackage(r *http.Request, c *caller) ([]*tokenstore.Package, error) {
+	owner := r.PathValue("owner")
+	if err := a.require(c, owner, tokenstore.PermWrite); err != nil {
+		return nil, err
+	}
+	return a.records(owner, r.PathValue("name"))
+}
+
+// getPackage is GET /package/{owner}/{name}.
+func (a *api) getPackage(r *http.Request, c *caller) (int, any, error) {
+	recs, err := a.readPackage(r, c)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, packageInfo(recs), nil
+}
+
+// createPackage is POST /package/{owner}/{name}: registers the package for
+// each of package_types (default conda). 201 with the package; 409 if one
+// of the kinds is already registered.
+func (a *api) createPackage(r *http.Request, c *caller) (int, any, error) {
+	var req PackageRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	owner, name := r.PathValue("owner"), r.PathValue("name")
+	if err := a.require(c, owner, tokenstore.PermWrite); err != nil {
+		return 0, nil, err
+	}
+	if len(req.PackageTypes) == 0 {
+		req.PackageTypes = []string{string(tokenstore.Conda)}
+	}
+	var want []tokenstore.Kind
+	for _, t := range req.PackageTypes {
+		k, err := tokenstore.ParseKind(t)
+		if err != nil {
+			return 0, nil, err
+		}
+		switch _, err := a.store.Package(owner, k, name); {
+		case err == nil:
+			return 0, nil, errorf(http.StatusConflict, "%s package %s/%s already exists", k, owner, name)
+		case !errors.Is(err, tokenstore.ErrNotFound):
+			return 0, nil, err
+		}
+		want = append(want, k)
+	}
+	if req.Public == nil {
+		acct, err := a.store.Account(owner)
+		if err != nil {
+			return 0, nil, err
+		}
+		public := !acct.PrivateByDefault
+		req.Public = &public
+	}
+	summary := ""
+	if req.Summary != nil {
+		summary = *req.Summary
+	}
+	var recs []*tokenstore.Package
+	for _, k := range want {
+		p, err := a.store.PutPackage(c.actor(), owner, k, name, *req.Public, summary)
+		if err != nil {
+			return 0, nil, err
+		}
+		recs = append(recs, p)
+	}
+	return http.StatusCreated, packageInfo(recs), nil
+}
+
+// patchPackage is PATCH /package/{owner}/{name}: changes public and
+// summary on every registered kind.
+func (a *api) patchPackage(r *http.Request, c *caller) (int, any, error) {
+	var req PackageRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	recs, err := a.writablePackage(r, c)
+	if err != nil {
+		return 0, nil, err
+	}
+	for i, p := range recs {
+		public, summary := p.Public, p.Summary
+		if req.Public != nil {
+			public = *req.Public
+		}
+		if req.Summary != nil {
+			summary = *req.Summary
+		}
+		if recs[i], err = a.store.PutPackage(c.actor(), p.Channel, p.Kind, p.Name, public, summary); err != nil {
+			return 0, nil, err
+		}
+	}
+	return http.StatusOK, packageInfo(recs), nil
+}
+
+// deletePackage is DELETE /package/{owner}/{name}: removes every kind's
+// registration. 201 is success.
+func (a *api) deletePackage(r *http.Request, c *caller) (int, any, error) {
+	recs, err := a.writablePackage(r, c)
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, p := range recs {
+		if err := a.store.DeletePackage(c.actor(), p.Channel, p.Kind, p.Name); err != nil {
+			return 0, nil, err
+		}
+	}
+	return http.StatusCreated, nil, nil
+}
+
+// listPackages is GET /packages/{owner}: the packages c may see.
+func (a *api) listPackages(r *http.Request, c *caller) (int, any, error) {
+	all, err := a.store.Packages(r.PathValue("owner"))
+	if err != nil {
+		return 0, nil, err
+	}
+	// Records of one name are grouped as GET /package finds them: conda
+	// "my_tool" and pypi "my-tool" are one package. Two records of the
+	// same kind that only PyPI's rules would join stay apart.
+	var keys []string
+	groups := map[string][]*tokenstore.Package{}
+	for _, p := range all {
+		key := tokenstore.NormalizeName(tokenstore.PyPI, p.Name)
+		if slices.ContainsFunc(groups[key], func(q *tokenstore.Package) bool { return q.Kind == p.Kind }) {
+			key = string(p.Kind) + "/" + p.Name
+		}
+		if groups[key] == nil {
+			keys = append(keys, key)
+		}
+		groups[key] = append(groups[key], p)
+	}
+	out := make([]PackageInfo, 0, len(keys))
+	for _, k := range keys {
+		ok, err := a.visible(c, groups[k])
+		if err != nil {
+			return 0, nil, err
+		}
+		if ok {
+			out = append(out, packageInfo(groups[k]))
+		}
+	}
+	return http.StatusOK, out, nil
+}
+
+// listCollaborators is GET /packages/{owner}/{name}/collaborators.
+func (a *api) listCollaborators(r *http.Request, c *caller) (int, any, error) {
+	recs, err := a.readPackage(r, c)
+	if err != nil {
+		return 0, nil, err
+	}
+	users := packageInfo(recs).Collaborators
+	out := make([]map[string]string, 0, len(users))
+	for _, u := range users {
+		out = append(out, map[string]string{"login": u})
+	}
+	return http.StatusOK, out, nil
+}
+
+// setCollaborator is PUT (add) and DELETE (remove)
+// /packages/{owner}/{name}/collaborators/{user}, on every kind of the
+// package. 201 is success, as for anaconda.org's other package changes.
+func (a *api) setCollaborator(r *http.Request, c *caller) (int, any, error) {
+	recs, err := a.writablePackage(r, c)
+	if err != nil {
+		return 0, nil, err
+	}
+	user, add := r.PathValue("user"), r.Method == http.MethodPut
+	changed := false
+	for _, p := range recs {
+		if !add && !slices.Contains(p.Collaborators, user) {
+			continue
+		}
+		if err := a.store.SetCollaborator(c.actor(), p.Channel, p.Kind, p.Name, user, add); err != nil {
+			return 0, nil, err
+		}
+		changed = true
+	}
+	if !changed {
+		return 0, nil, errorf(http.StatusNotFound, "%s is not a collaborator on %s/%s", user, recs[0].Channel, recs[0].Name)
+	}
+	return http.StatusCreated, nil, nil
+}
