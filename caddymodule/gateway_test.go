@@ -29,6 +29,10 @@ type gateway struct {
 
 const gatewayPort = 9080
 
+// operatorSecret is the test gateway's site-administrator secret for the
+// API at /api.
+const operatorSecret = "operator-secret-for-tests"
+
 // startGateway loads a Caddyfile with extra channelgate options and returns
 // the running gateway; its storage folder starts empty.
 func startGateway(t *testing.T, options string) *gateway {
@@ -42,28 +46,36 @@ func startGateway(t *testing.T, options string) *gateway {
 	db := filepath.Join(dir, "cg.db")
 	config := fmt.Sprintf(`{
 	admin localhost:2999
-	http_port %d
+	http_port %[1]d
 	grace_period 1ns
 	log {
-		output file %s/caddy.log
+		output file %[2]s/caddy.log
 		level DEBUG
 	}
 }
-http://localhost:%d {
+http://localhost:%[3]d {
 	log {
-		output file %s/access.log
+		output file %[2]s/access.log
 		format filter {
 			request>uri regexp ^/t/[^/]* /t/<TOKEN>
 		}
 	}
-	channelgate {
-		db %s
-		%s
+	handle_path /api/* {
+		channelgate_api {
+			db %[4]s
+			operator_secret %[7]s
+		}
 	}
-	root * %s
-	file_server
+	handle {
+		channelgate {
+			db %[4]s
+			%[5]s
+		}
+		root * %[6]s
+		file_server
+	}
 }
-`, gatewayPort, dir, gatewayPort, dir, db, options, g.storage)
+`, gatewayPort, dir, gatewayPort, db, options, g.storage, operatorSecret)
 	g.tester = caddytest.NewTester(t)
 	g.tester.InitServer(config, "caddyfile")
 	abs, _ := filepath.Abs(db)
@@ -116,7 +128,7 @@ func (g *gateway) logs() string {
 	return all.String()
 }
 
-var admin = tokenstore.Actor{Name: "test"}
+var testActor = tokenstore.Actor{Name: "test"}
 
 // seed creates users, an organization and packages, and returns tokens by
 // name.
@@ -130,23 +142,23 @@ func (g *gateway) seed() map[string]string {
 		}
 	}
 	for _, u := range []string{"alice", "bob"} {
-		_, err := s.CreateUser(admin, tokenstore.NewUser{Name: u, Email: u + "@example.com",
+		_, err := s.CreateUser(testActor, tokenstore.NewUser{Name: u, Email: u + "@example.com",
 			Password: "secret-pw", PasswordConfirmation: "secret-pw", AcceptTerms: true})
 		must(err)
 	}
-	_, err := s.CreateOrg(admin, "acme", "alice")
+	_, err := s.CreateOrg(testActor, "acme", "alice")
 	must(err)
-	_, err = s.PutGroup(admin, "acme", "readers", tokenstore.PermRead)
+	_, err = s.PutGroup(testActor, "acme", "readers", tokenstore.PermRead)
 	must(err)
-	must(s.SetMember(admin, "acme", "readers", "bob", true))
-	must(s.SetGroupPackage(admin, "acme", "readers", "shared", true))
+	must(s.SetMember(testActor, "acme", "readers", "bob", true))
+	must(s.SetGroupPackage(testActor, "acme", "readers", "shared", true))
 	for _, p := range []struct {
 		kind   tokenstore.Kind
 		name   string
 		public bool
 	}{{tokenstore.Conda, "secret", false}, {tokenstore.Conda, "shared", false}, {tokenstore.Conda, "open", true},
 		{tokenstore.PyPI, "acme-tools", false}} {
-		_, err := s.PutPackage(admin, "acme", p.kind, p.name, p.public, "")
+		_, err := s.PutPackage(testActor, "acme", p.kind, p.name, p.public, "")
 		must(err)
 	}
 	tokens := map[string]string{}
@@ -156,7 +168,7 @@ func (g *gateway) seed() map[string]string {
 		{Owner: "bob", CreatedBy: "bob", Name: "conda", Scopes: []string{"conda:download"}},
 		{Owner: "acme", CreatedBy: "alice", Name: "ci", Scopes: []string{"repos"}},
 	} {
-		secret, _, err := s.CreateToken(admin, spec)
+		secret, _, err := s.CreateToken(testActor, spec)
 		must(err)
 		tokens[spec.Owner+"/"+spec.Name] = secret
 	}

@@ -79,7 +79,7 @@ func TestGatewayDecisions(t *testing.T) {
 		if status, _, _ := g.do("GET", path, nil); status != 200 {
 			t.Fatalf("before revoke: %d", status)
 		}
-		if err := g.store.RevokeToken(admin, "alice", "all"); err != nil {
+		if err := g.store.RevokeToken(testActor, "alice", "all"); err != nil {
 			t.Fatal(err)
 		}
 		status, body, _ := g.do("GET", path, nil)
@@ -89,7 +89,7 @@ func TestGatewayDecisions(t *testing.T) {
 	})
 
 	t.Run("visibility change applies to the next request", func(t *testing.T) {
-		if _, err := g.store.PutPackage(admin, "acme", "conda", "open", false, ""); err != nil {
+		if _, err := g.store.PutPackage(testActor, "acme", "conda", "open", false, ""); err != nil {
 			t.Fatal(err)
 		}
 		if status, _, _ := g.do("GET", "/acme/noarch/open-1.0-0.conda", nil); status != 401 {

@@ -1,0 +1,135 @@
+package caddymodule
+
+import (
+	"net/http"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/channelgate/channelgate/admin"
+)
+
+func init() {
+	caddy.RegisterModule(APIHandler{})
+	httpcaddyfile.RegisterHandlerDirective("channelgate_api", parseAPICaddyfile)
+	httpcaddyfile.RegisterDirectiveOrder("channelgate_api", httpcaddyfile.Before, "respond")
+}
+
+// APIHandler serves the anaconda.org-compatible account and token API
+// (package admin) on the same store as the channelgate handler. Mount it
+// with its prefix stripped (handle_path /api/*); anaconda-client then
+// works with `anaconda config --set url https://HOST/api`. It answers every
+// request itself.
+type APIHandler struct {
+	// DB and CacheSize must name the same database as the channelgate
+	// handler, so that a revocation here reaches the gateway's cache at
+	// once (both default to the same file).
+	StoreConfig
+
+	// OperatorSecret acts as site administrator when presented as
+	// "Authorization: token <secret>". Empty (the default) disables it.
+	// Read it from the environment: {$CHANNELGATE_ADMIN_TOKEN}.
+	OperatorSecret string `json:"operator_secret,omitempty"`
+
+	// OpenSignup lets anyone create an account. Default false: only the
+	// operator and site administrators create users.
+	OpenSignup bool `json:"open_signup,omitempty"`
+
+	dbPath string
+	api    http.Handler
+}
+
+// CaddyModule returns the Caddy module information.
+func (APIHandler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.channelgate_api",
+		New: func() caddy.Module { return new(APIHandler) },
+	}
+}
+
+// Provision takes a share of the store and builds the API.
+func (a *APIHandler) Provision(ctx caddy.Context) error {
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	store, path, err := acquireStore(a.StoreConfig)
+	if err != nil {
+		return err
+	}
+	a.dbPath = path
+	a.api = admin.New(store, admin.Config{OperatorSecret: a.OperatorSecret, OpenSignup: a.OpenSignup})
+	return nil
+}
+
+// Cleanup releases the store.
+func (a *APIHandler) Cleanup() error {
+	if a.dbPath == "" {
+		return nil
+	}
+	return releaseStore(a.dbPath)
+}
+
+// ServeHTTP answers an API call.
+func (a *APIHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	a.api.ServeHTTP(w, r)
+	return nil
+}
+
+// parseAPICaddyfile sets up the API from Caddyfile tokens. Syntax:
+//
+//	channelgate_api [<matcher>] {
+//	    db              <path>
+//	    cache_size      <entries>
+//	    operator_secret <secret>
+//	    open_signup
+//	}
+func parseAPICaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	var a APIHandler
+	err := a.UnmarshalCaddyfile(h.Dispenser)
+	return &a, err
+}
+
+// UnmarshalCaddyfile reads the directive's block.
+func (a *APIHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		if ok, err := a.unmarshalStoreOption(d); ok || err != nil {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		switch d.Val() {
+		case "operator_secret":
+			// An empty value (an unset environment variable) disables
+			// the operator.
+			args := d.RemainingArgs()
+			if len(args) > 1 {
+				return d.ArgErr()
+			}
+			if len(args) == 1 {
+				a.OperatorSecret = args[0]
+			}
+		case "open_signup":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			a.OpenSignup = true
+		default:
+			return d.Errf("unknown channelgate_api option %q", d.Val())
+		}
+	}
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*APIHandler)(nil)
+	_ caddy.CleanerUpper          = (*APIHandler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*APIHandler)(nil)
+)
