@@ -256,3 +256,53 @@ func TestLookupToken(t *testing.T) {
 		t.Fatalf("cache stats %+v: want hits and misses", st)
 	}
 }
+
+func TestCreateTokens(t *testing.T) {
+	w := newWorld(t)
+	s := w.s
+	spec := func(owner, name string) TokenSpec {
+		return TokenSpec{Owner: owner, CreatedBy: owner, Name: name, Scopes: []string{"conda:download"}}
+	}
+	for _, tc := range []struct {
+		name   string
+		specs  []TokenSpec
+		kind   error
+		errSub string
+	}{
+		{"batch", []TokenSpec{spec("carol", "b1"), spec("carol", "b2"), spec("dave", "b1")}, nil, ""},
+		{"empty", nil, nil, ""},
+		{"invalid spec aborts before writing", []TokenSpec{spec("carol", "c1"), spec("carol", "")}, ErrInvalid, "token 1: token name"},
+		{"refused spec rolls back", []TokenSpec{spec("carol", "c1"), {Owner: "alice", CreatedBy: "carol", Name: "x"}}, ErrForbidden, "token 1: carol cannot"},
+		{"duplicate inside the batch", []TokenSpec{spec("carol", "c1"), spec("carol", "c1")}, ErrExists, "token 1:"},
+		{"duplicate of a stored token", []TokenSpec{spec("carol", "b1")}, ErrExists, "token 0:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			count := s.TokenCount()
+			events, err := s.Audit(0, 1<<20)
+			must(t, err)
+			secrets, err := s.CreateTokens(testActor, tc.specs)
+			wantErr(t, err, tc.kind, tc.errSub)
+			after, err2 := s.Audit(0, 1<<20)
+			must(t, err2)
+			if err != nil {
+				if s.TokenCount() != count || len(after) != len(events) {
+					t.Fatal("a refused batch changed the store")
+				}
+				return
+			}
+			if len(secrets) != len(tc.specs) || s.TokenCount() != count+int64(len(tc.specs)) || len(after) != len(events)+len(tc.specs) {
+				t.Fatalf("%d secrets, count %d→%d, audit %d→%d", len(secrets), count, s.TokenCount(), len(events), len(after))
+			}
+			for i, secret := range secrets {
+				tok, err := s.LookupToken(secret)
+				must(t, err)
+				if tok == nil || tok.Owner != tc.specs[i].Owner || tok.Name != tc.specs[i].Name {
+					t.Fatalf("secret %d is %+v, want %s/%s", i, tok, tc.specs[i].Owner, tc.specs[i].Name)
+				}
+			}
+		})
+	}
+	if list, err := s.Tokens("carol"); err != nil || len(list) != 3 {
+		t.Fatalf("Tokens(carol) = %d tokens, %v; want all, b1, b2", len(list), err)
+	}
+}
