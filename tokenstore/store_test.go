@@ -3,6 +3,7 @@ package tokenstore
 import (
 	"errors"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -196,10 +197,18 @@ func TestAudit(t *testing.T) {
 			t.Fatalf("paging by %d returned %v", size, got)
 		}
 	}
-	page, err := s.Audit(all[len(all)-1].Seq, 10)
-	must(t, err)
-	if len(page) != 0 {
-		t.Fatalf("events after the last: %v", page)
+	for _, tc := range []struct {
+		after uint64
+		limit int
+	}{
+		{all[len(all)-1].Seq, 10},
+		{math.MaxUint64, 10},
+		{0, 0},
+		{0, -1},
+	} {
+		if page, err := s.Audit(tc.after, tc.limit); err != nil || len(page) != 0 {
+			t.Fatalf("Audit(%d, %d) = %v, %v; want nothing", tc.after, tc.limit, page, err)
+		}
 	}
 }
 
