@@ -2,6 +2,7 @@ package tokenstore
 
 import (
 	"errors"
+	"hash/crc32"
 	"math"
 	"math/rand/v2"
 	"regexp"
@@ -148,5 +149,22 @@ func TestParseStrength(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("ParseStrength(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestChecksum pins the string CRC to the standard library's.
+func TestChecksum(t *testing.T) {
+	for _, in := range []string{"", "a", TokenPrefix + "abc", strings.Repeat("xyz", 40)} {
+		if got, want := checksum(in), crc32.ChecksumIEEE([]byte(in)); got != want {
+			t.Errorf("checksum(%q) = %08x, want %08x", in, got, want)
+		}
+	}
+}
+
+func TestParseTokenAllocs(t *testing.T) {
+	secret, err := newSecret(Strong)
+	must(t, err)
+	if n := testing.AllocsPerRun(100, func() { ParseToken(secret) }); n != 0 {
+		t.Fatalf("ParseToken allocates %v times", n)
 	}
 }
