@@ -37,20 +37,31 @@ var reservedNames = map[string]bool{"t": true, "api": true, "label": true, "simp
 // ValidateAccountName checks an account (channel) name: 1 to 64 characters
 // of [a-z0-9._-], starting with a letter or digit, and not reserved.
 func ValidateAccountName(name string) error {
-	if name == "" || len(name) > 64 {
-		return invalidf("account name must be 1 to 64 characters")
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || i > 0 && (c == '.' || c == '_' || c == '-')
-		if !ok {
-			return invalidf("account name %q must be lowercase letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+	if !validName(name) {
+		if name == "" || len(name) > 64 {
+			return invalidf("account name must be 1 to 64 characters")
 		}
+		return invalidf("account name %q must be lowercase letters, digits, '.', '_' or '-', starting with a letter or digit", name)
 	}
 	if reservedNames[name] {
 		return invalidf("account name %q is reserved", name)
 	}
 	return nil
+}
+
+// validName reports whether name has the form of account and group names:
+// 1 to 64 characters of [a-z0-9._-], starting with a letter or digit.
+func validName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || i > 0 && (c == '.' || c == '_' || c == '-')) {
+			return false
+		}
+	}
+	return true
 }
 
 // NewUser describes a user to create.

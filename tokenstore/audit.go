@@ -3,6 +3,8 @@ package tokenstore
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"math"
 	"time"
 )
 
@@ -33,22 +35,25 @@ func (w *writeTx) audit(action, target, detail string) error {
 }
 
 // Audit returns up to limit events with a sequence number above after,
-// oldest first.
+// oldest first. It seeks to after, so paging through a long log costs
+// each page only its own events.
 func (s *Store) Audit(after uint64, limit int) ([]AuditEvent, error) {
+	if limit <= 0 || after == math.MaxUint64 {
+		return nil, nil
+	}
+	var start [8]byte
+	binary.BigEndian.PutUint64(start[:], after+1)
 	var out []AuditEvent
 	err := s.be.View(func(tx Tx) error {
-		return tx.ForEach(bucketAudit, nil, func(k, v []byte) error {
-			if binary.BigEndian.Uint64(k) <= after {
-				return nil
-			}
-			if len(out) >= limit {
-				return errStop
-			}
+		return tx.ForEachFrom(bucketAudit, start[:], func(k, v []byte) error {
 			var ev AuditEvent
 			if err := json.Unmarshal(v, &ev); err != nil {
-				return ErrCorrupt
+				return fmt.Errorf("audit event %x: %w: %v", k, ErrCorrupt, err)
 			}
 			out = append(out, ev)
+			if len(out) == limit {
+				return errStop
+			}
 			return nil
 		})
 	})

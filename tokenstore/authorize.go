@@ -203,13 +203,29 @@ func (s *Store) Visibility(viewer *Token, channel string, kind Kind, unregistere
 	for _, p := range v.byChannel[chanKind{channel, kind}] {
 		visible := p.Public || v.perm(principal, channel, kind, p.Name) >= PermRead
 		if visible != vis.DefaultVisible {
-			if vis.Except == nil {
-				vis.Except = map[string]bool{}
+			vis.addException(p.Name)
+		}
+	}
+	if !vis.DefaultVisible {
+		// Unregistered names a group grants read on are readable (see
+		// perm), so they must be listed too.
+		for _, g := range v.memberOf[orgUser{channel, principal}] {
+			for _, name := range g.Packages {
+				name = NormalizeName(kind, name)
+				if v.packages[pkgRef{channel, kind, name}] == nil {
+					vis.addException(name)
+				}
 			}
-			vis.Except[p.Name] = true
 		}
 	}
 	return vis, nil
+}
+
+func (v *Visibility) addException(name string) {
+	if v.Except == nil {
+		v.Except = map[string]bool{}
+	}
+	v.Except[name] = true
 }
 
 // readsAll reports whether principal may read every package of a channel.

@@ -25,6 +25,10 @@ type Tx interface {
 	// ForEach calls fn for every key starting with prefix, in key order,
 	// and stops at the first error fn returns.
 	ForEach(bucket string, prefix []byte, fn func(k, v []byte) error) error
+	// ForEachFrom calls fn for every key from start (inclusive) to the
+	// end of the bucket, in key order, and stops at the first error fn
+	// returns: paging without rescanning what came before.
+	ForEachFrom(bucket string, start []byte, fn func(k, v []byte) error) error
 	// NextSequence returns a per-bucket counter, increased on every call.
 	NextSequence(bucket string) (uint64, error)
 	// Count returns the number of keys in a bucket.

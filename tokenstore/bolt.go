@@ -80,12 +80,21 @@ func (t boltTx) Delete(bucket string, key []byte) error {
 }
 
 func (t boltTx) ForEach(bucket string, prefix []byte, fn func(k, v []byte) error) error {
+	return t.scan(bucket, prefix, func(k []byte) bool { return bytes.HasPrefix(k, prefix) }, fn)
+}
+
+func (t boltTx) ForEachFrom(bucket string, start []byte, fn func(k, v []byte) error) error {
+	return t.scan(bucket, start, func([]byte) bool { return true }, fn)
+}
+
+// scan calls fn for the keys from start on while in(key) holds.
+func (t boltTx) scan(bucket string, start []byte, in func([]byte) bool, fn func(k, v []byte) error) error {
 	b, err := t.bucket(bucket)
 	if err != nil {
 		return err
 	}
 	c := b.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+	for k, v := c.Seek(start); k != nil && in(k); k, v = c.Next() {
 		if err := fn(k, v); err != nil {
 			if err == errStop {
 				return nil

@@ -76,8 +76,10 @@ func (g *Group) Covers(kind Kind, name string) bool {
 
 // PutGroup creates a group or changes its permission.
 func (s *Store) PutGroup(actor Actor, org, name string, perm Perm) (*Group, error) {
-	if err := ValidateAccountName(name); err != nil && name != OwnersGroup {
-		return nil, invalidf("group name %q must be lowercase letters, digits, '.', '_' or '-'", name)
+	// Group names live inside an organization, not in the account
+	// namespace, so the reserved account names ("admin") are fine.
+	if !validName(name) {
+		return nil, invalidf("group name %q must be 1 to 64 lowercase letters, digits, '.', '_' or '-'", name)
 	}
 	if perm < PermRead || perm > PermAdmin {
 		return nil, invalidf("permission must be read, write or admin")

@@ -104,10 +104,25 @@ func ParseToken(secret string) (Hash, error) {
 	}
 	body := len(secret) - checksumLen
 	var want [checksumLen]byte
-	if string(appendChecksum(want[:0], crc32.ChecksumIEEE([]byte(secret[:body])))) != secret[body:] {
+	if string(appendChecksum(want[:0], checksum(secret[:body]))) != secret[body:] {
 		return Hash{}, ErrMalformedToken
 	}
-	return sha256.Sum256([]byte(secret)), nil
+	// Hashing a copy in a stack array: []byte(secret) is longer than the
+	// compiler's stack buffer for conversions and would be allocated.
+	var buf [MaxTokenLen]byte
+	return sha256.Sum256(buf[:copy(buf[:], secret)]), nil
+}
+
+var ieeeTable = crc32.MakeTable(crc32.IEEE)
+
+// checksum is the CRC-32 (IEEE) of s, computed on the string in place:
+// crc32's []byte functions make the converted copy escape to the heap.
+func checksum(s string) uint32 {
+	crc := ^uint32(0)
+	for i := 0; i < len(s); i++ {
+		crc = ieeeTable[byte(crc)^s[i]] ^ crc>>8
+	}
+	return ^crc
 }
 
 func isBase62(c byte) bool {

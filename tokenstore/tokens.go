@@ -3,6 +3,7 @@ package tokenstore
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 	"unicode"
@@ -52,6 +53,47 @@ func ValidateTokenName(name string) error {
 // CreateToken stores a new token and returns its secret, which is never
 // available again.
 func (s *Store) CreateToken(actor Actor, spec TokenSpec) (string, *Token, error) {
+	secret, tok, err := s.newToken(spec, s.now().UTC())
+	if err != nil {
+		return "", nil, err
+	}
+	if err := s.write(actor, func(w *writeTx) error { return w.insertToken(spec, tok) }); err != nil {
+		return "", nil, err
+	}
+	return secret, tok, nil
+}
+
+// CreateTokens creates many tokens in one backend transaction (imports,
+// benchmarks), with the rules of CreateToken, and returns their secrets in
+// the order of specs. It is all or nothing: the first refused spec aborts
+// the batch and the error names its index.
+func (s *Store) CreateTokens(actor Actor, specs []TokenSpec) ([]string, error) {
+	now := s.now().UTC()
+	secrets := make([]string, len(specs))
+	toks := make([]*Token, len(specs))
+	for i, spec := range specs {
+		var err error
+		if secrets[i], toks[i], err = s.newToken(spec, now); err != nil {
+			return nil, fmt.Errorf("token %d: %w", i, err)
+		}
+	}
+	err := s.write(actor, func(w *writeTx) error {
+		for i, spec := range specs {
+			if err := w.insertToken(spec, toks[i]); err != nil {
+				return fmt.Errorf("token %d: %w", i, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return secrets, nil
+}
+
+// newToken validates what a spec says on its own and draws the secret:
+// everything token creation does before its transaction.
+func (s *Store) newToken(spec TokenSpec, now time.Time) (string, *Token, error) {
 	if err := ValidateTokenName(spec.Name); err != nil {
 		return "", nil, err
 	}
@@ -87,38 +129,38 @@ func (s *Store) CreateToken(actor Actor, spec TokenSpec) (string, *Token, error)
 	if err != nil {
 		return "", nil, err
 	}
-	now := s.now().UTC()
-	tok := &Token{Hash: h, Owner: spec.Owner, Name: spec.Name, CreatedBy: spec.CreatedBy, Scopes: sc, Caps: caps,
+	return secret, &Token{Hash: h, Owner: spec.Owner, Name: spec.Name, CreatedBy: spec.CreatedBy, Scopes: sc, Caps: caps,
 		Strength: strength, Prefix: displayPrefix(secret), Created: now, Expires: now.Add(age),
-		Hostname: spec.Hostname, NoteURL: spec.NoteURL, Remote: spec.Remote}
-	err = s.write(actor, func(w *writeTx) error {
-		if err := w.checkTokenOwner(spec); err != nil {
-			return err
-		}
-		if old := w.Get(bucketTokenName, key(spec.Owner, spec.Name)); old != nil {
-			if !spec.Replace {
-				return existsf("a token named %q already exists for %s", spec.Name, spec.Owner)
-			}
-			if err := w.revoke(hashOf(old), now); err != nil {
-				return err
-			}
-		}
-		if err := putJSON(w, bucketTokens, h[:], tok); err != nil {
-			return err
-		}
-		if err := w.Put(bucketTokenName, key(spec.Owner, spec.Name), h[:]); err != nil {
-			return err
-		}
-		w.afterCommit = append(w.afterCommit, func() {
-			s.tokenCount.Add(1)
-			s.tokens.invalidate(h) // drop a negative entry, however unlikely
-		})
-		return w.audit("token.create", spec.Owner+"/"+spec.Name, joinScopes(sc))
-	})
-	if err != nil {
-		return "", nil, err
+		Hostname: spec.Hostname, NoteURL: spec.NoteURL, Remote: spec.Remote}, nil
+}
+
+// insertToken stores tok in w after the checks that need the store: who
+// may create it and whether its name is free (or replaced).
+func (w *writeTx) insertToken(spec TokenSpec, tok *Token) error {
+	if err := w.checkTokenOwner(spec); err != nil {
+		return err
 	}
-	return secret, tok, nil
+	nameKey := key(spec.Owner, spec.Name)
+	if old := w.Get(bucketTokenName, nameKey); old != nil {
+		if !spec.Replace {
+			return existsf("a token named %q already exists for %s", spec.Name, spec.Owner)
+		}
+		if err := w.revoke(hashOf(old), tok.Created); err != nil {
+			return err
+		}
+	}
+	h := tok.Hash
+	if err := putJSON(w, bucketTokens, h[:], tok); err != nil {
+		return err
+	}
+	if err := w.Put(bucketTokenName, nameKey, h[:]); err != nil {
+		return err
+	}
+	w.afterCommit = append(w.afterCommit, func() {
+		w.s.tokenCount.Add(1)
+		w.s.tokens.invalidate(h) // drop a negative entry, however unlikely
+	})
+	return w.audit("token.create", spec.Owner+"/"+spec.Name, joinScopes(tok.Scopes))
 }
 
 // checkTokenOwner enforces who may create a token for whom: users for

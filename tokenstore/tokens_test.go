@@ -1,0 +1,308 @@
+package tokenstore
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCreateTokenRules(t *testing.T) {
+	w := newWorld(t)
+	s := w.s
+	addGroup(t, s, "acme", "admins", PermAdmin, []string{"carol"}, nil)
+	for _, tc := range []struct {
+		name   string
+		spec   TokenSpec
+		kind   error
+		errSub string
+	}{
+		{"own token", TokenSpec{Owner: "dave", CreatedBy: "dave", Name: "laptop"}, nil, ""},
+		{"same name other owner", TokenSpec{Owner: "carol", CreatedBy: "carol", Name: "laptop"}, nil, ""},
+		{"duplicate name", TokenSpec{Owner: "dave", CreatedBy: "dave", Name: "laptop"}, ErrExists, `"laptop" already exists for dave`},
+		{"operator for anyone", TokenSpec{Owner: "dave", Name: "op"}, nil, ""},
+		{"site admin for user", TokenSpec{Owner: "dave", CreatedBy: "root", Name: "root-made"}, nil, ""},
+		{"user for other user", TokenSpec{Owner: "dave", CreatedBy: "carol", Name: "x"}, ErrForbidden, "carol cannot create tokens for dave"},
+		{"org owner", TokenSpec{Owner: "acme", CreatedBy: "alice", Name: "owner-made"}, nil, ""},
+		{"org admin group", TokenSpec{Owner: "acme", CreatedBy: "carol", Name: "admin-made"}, nil, ""},
+		{"org write group", TokenSpec{Owner: "acme", CreatedBy: "bob", Name: "x"}, ErrForbidden, "only owners and admin-group members"},
+		{"org outsider", TokenSpec{Owner: "acme", CreatedBy: "dave", Name: "x"}, ErrForbidden, "only owners and admin-group members"},
+		{"unknown owner", TokenSpec{Owner: "ghost", Name: "x"}, ErrNotFound, "ghost"},
+		{"unknown creator", TokenSpec{Owner: "acme", CreatedBy: "ghost", Name: "x"}, ErrNotFound, "ghost"},
+		{"empty name", TokenSpec{Owner: "dave", Name: ""}, ErrInvalid, "1 to 100"},
+		{"long name", TokenSpec{Owner: "dave", Name: strings.Repeat("n", 101)}, ErrInvalid, "1 to 100"},
+		{"slash in name", TokenSpec{Owner: "dave", Name: "a/b"}, ErrInvalid, "'/'"},
+		{"control in name", TokenSpec{Owner: "dave", Name: "a\nb"}, ErrInvalid, "control"},
+		{"bad UTF-8 name", TokenSpec{Owner: "dave", Name: "a\xffb"}, ErrInvalid, "1 to 100"},
+		{"unicode name", TokenSpec{Owner: "dave", Name: "Dave’s laptop ✓"}, nil, ""},
+		{"unknown scope", TokenSpec{Owner: "dave", Name: "x", Scopes: []string{"write"}}, ErrInvalid, "valid scopes are"},
+		{"bad strength", TokenSpec{Owner: "dave", Name: "x", Strength: "max"}, ErrInvalid, "strong or weak"},
+		{"weak", TokenSpec{Owner: "dave", Name: "weak", Strength: "weak"}, nil, ""},
+		{"negative age", TokenSpec{Owner: "dave", Name: "x", MaxAge: -time.Second}, ErrInvalid, "positive"},
+		{"age above max", TokenSpec{Owner: "dave", Name: "x", MaxAge: DefaultMaxTokenAge + time.Second}, ErrInvalid, "at most 31536000 seconds"},
+		{"age at max", TokenSpec{Owner: "dave", Name: "year", MaxAge: DefaultMaxTokenAge}, nil, ""},
+		{"MaxCaps allows narrower", TokenSpec{Owner: "dave", Name: "narrow", Scopes: []string{"conda:download"}, MaxCaps: capsConda}, nil, ""},
+		{"MaxCaps refuses wider", TokenSpec{Owner: "dave", Name: "x", Scopes: []string{"repos"}, MaxCaps: capsConda}, ErrForbidden, "scopes its creator holds"},
+		{"MaxCaps refuses default all", TokenSpec{Owner: "dave", Name: "x", MaxCaps: CapsAll &^ CapAPIModifyGroup}, ErrForbidden, "scopes its creator holds"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := s.TokenCount()
+			secret, tok, err := s.CreateToken(testActor, tc.spec)
+			wantErr(t, err, tc.kind, tc.errSub)
+			if err != nil {
+				if s.TokenCount() != before {
+					t.Fatalf("refused token changed the count")
+				}
+				return
+			}
+			if s.TokenCount() != before+1 {
+				t.Fatalf("TokenCount %d, want %d", s.TokenCount(), before+1)
+			}
+			got, err := s.LookupToken(secret)
+			must(t, err)
+			if got.Owner != tc.spec.Owner || got.Name != tc.spec.Name || got.Hash != tok.Hash || got.Caps != tok.Caps {
+				t.Fatalf("LookupToken = %+v, created %+v", got, tok)
+			}
+			wantStrength, wantLen := Strong, MaxTokenLen
+			if tc.spec.Strength == "weak" {
+				wantStrength, wantLen = Weak, len(TokenPrefix)+weakBodyLen+checksumLen
+			}
+			if got.Strength != wantStrength || len(secret) != wantLen {
+				t.Fatalf("strength %s, secret length %d", got.Strength, len(secret))
+			}
+		})
+	}
+}
+
+func TestTokenExpiryDefaults(t *testing.T) {
+	clock := newTestClock()
+	s, _ := openStore(t, Options{Now: clock.Now, MaxTokenAge: 30 * 24 * time.Hour})
+	addUser(t, s, "alice", false)
+	for _, tc := range []struct {
+		name   string
+		maxAge time.Duration
+		want   time.Duration
+		errSub string
+	}{
+		{"default is the maximum", 0, 30 * 24 * time.Hour, ""},
+		{"shorter", time.Hour, time.Hour, ""},
+		{"above the configured maximum", 31 * 24 * time.Hour, 0, "at most 2592000 seconds"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, tok, err := s.CreateToken(testActor, TokenSpec{Owner: "alice", Name: tc.name, MaxAge: tc.maxAge})
+			if tc.errSub != "" {
+				wantErr(t, err, ErrInvalid, tc.errSub)
+				return
+			}
+			must(t, err)
+			if !tok.Created.Equal(clock.Now()) || tok.Expires.Sub(tok.Created) != tc.want {
+				t.Fatalf("created %v expires %v, want lifetime %v", tok.Created, tok.Expires, tc.want)
+			}
+		})
+	}
+
+	// With no options the lifetime is one year.
+	s2, _ := openStore(t, Options{Now: clock.Now})
+	addUser(t, s2, "alice", false)
+	_, tok, err := s2.CreateToken(testActor, TokenSpec{Owner: "alice", Name: "n"})
+	must(t, err)
+	if tok.Expires.Sub(tok.Created) != 365*24*time.Hour {
+		t.Fatalf("default lifetime %v", tok.Expires.Sub(tok.Created))
+	}
+	if tok.Scopes[0] != ScopeAll || tok.Caps != CapsAll {
+		t.Fatalf("no scopes gave %v (%b), want all", tok.Scopes, tok.Caps)
+	}
+}
+
+func TestReplaceToken(t *testing.T) {
+	w := newWorld(t)
+	s := w.s
+	old := addToken(t, s, "dave", "ci", "conda:download")
+	count := s.TokenCount()
+	oldTok, err := s.LookupToken(old)
+	must(t, err)
+
+	secret, tok, err := s.CreateToken(testActor, TokenSpec{Owner: "dave", CreatedBy: "dave", Name: "ci", Scopes: []string{"repos"}, Replace: true})
+	must(t, err)
+	if s.TokenCount() != count {
+		t.Fatalf("Replace changed the count: %d → %d", count, s.TokenCount())
+	}
+	req := Request{Channel: "alice", Kind: Conda, Package: "pub"}
+	req.Secret = old
+	if d := s.Authorize(req); d.Reason != ReasonRevoked {
+		t.Fatalf("replaced token: %+v", d)
+	}
+	req.Secret = secret
+	if d := s.Authorize(req); d.Outcome != Allow {
+		t.Fatalf("replacement token: %+v", d)
+	}
+	list, err := s.Tokens("dave")
+	must(t, err)
+	var names []string
+	for _, ti := range list {
+		names = append(names, ti.Name)
+		if ti.Hash == oldTok.Hash {
+			t.Fatal("revoked token still listed")
+		}
+	}
+	if strings.Join(names, ",") != "all,ci" || list[1].Hash != tok.Hash {
+		t.Fatalf("Tokens(dave) = %v", names)
+	}
+}
+
+func TestTokenListingAndRevocation(t *testing.T) {
+	w := newWorld(t)
+	s := w.s
+	secrets := map[string]string{}
+	for _, n := range []string{"a", "b", "c"} {
+		secrets[n] = addToken(t, s, "carol", n, "conda:download")
+	}
+	// A token of an account whose name extends carol's must not be listed
+	// as carol's.
+	addUser(t, s, "carol2", false)
+	addToken(t, s, "carol2", "a")
+
+	list, err := s.Tokens("carol")
+	must(t, err)
+	if len(list) != 4 {
+		t.Fatalf("Tokens(carol) has %d tokens, want 4", len(list))
+	}
+	raw, err := json.Marshal(list)
+	must(t, err)
+	for _, ti := range list {
+		if ti.Owner != "carol" {
+			t.Fatalf("listed token of %s", ti.Owner)
+		}
+		if !strings.HasPrefix(ti.Prefix, TokenPrefix) || len([]rune(ti.Prefix)) != len(TokenPrefix)+5 {
+			t.Fatalf("display prefix %q", ti.Prefix)
+		}
+	}
+	for _, secret := range secrets {
+		if strings.Contains(string(raw), secret) || strings.Contains(string(raw), secret[len(TokenPrefix)+4:]) {
+			t.Fatalf("listing holds a secret: %s", raw)
+		}
+	}
+
+	count := s.TokenCount()
+	hb, err := ParseToken(secrets["b"])
+	must(t, err)
+	for _, tc := range []struct {
+		name string
+		op   func() error
+		kind error
+		sub  string
+	}{
+		{"by name", func() error { return s.RevokeToken(testActor, "carol", "a") }, nil, ""},
+		{"by name again", func() error { return s.RevokeToken(testActor, "carol", "a") }, ErrNotFound, `no token named "a" for carol`},
+		{"by name of other owner", func() error { return s.RevokeToken(testActor, "dave", "c") }, ErrNotFound, "dave"},
+		{"by hash", func() error { return s.RevokeHash(testActor, hb) }, nil, ""},
+		{"by hash again", func() error { return s.RevokeHash(testActor, hb) }, ErrNotFound, "already revoked"},
+		{"unknown hash", func() error { return s.RevokeHash(testActor, Hash{1}) }, ErrNotFound, "no such token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { wantErr(t, tc.op(), tc.kind, tc.sub) })
+	}
+	if s.TokenCount() != count-2 {
+		t.Fatalf("TokenCount %d after two revocations, want %d", s.TokenCount(), count-2)
+	}
+	list, err = s.Tokens("carol")
+	must(t, err)
+	if len(list) != 2 {
+		t.Fatalf("after revocations Tokens(carol) = %d tokens, want 2", len(list))
+	}
+	// A revoked name is free again.
+	addToken(t, s, "carol", "a")
+	info, err := s.TokenInfoByHash(hb)
+	must(t, err)
+	if info.Revoked.IsZero() {
+		t.Fatal("TokenInfoByHash of a revoked token: Revoked not set")
+	}
+	_, err = s.Tokens("ghost")
+	wantErr(t, err, ErrNotFound, "ghost")
+
+	// The count survives a reopen.
+	count = s.TokenCount()
+	must(t, s.Close())
+	s2, err := OpenFile(w.path, Options{})
+	must(t, err)
+	defer s2.Close()
+	if s2.TokenCount() != count {
+		t.Fatalf("TokenCount after reopen %d, want %d", s2.TokenCount(), count)
+	}
+}
+
+func TestLookupToken(t *testing.T) {
+	w := newWorld(t)
+	unknown, err := newSecret(Strong)
+	must(t, err)
+	for _, tc := range []struct {
+		name, secret string
+		wantOwner    string
+		wantErr      error
+	}{
+		{"known", w.tokens["bob"], "bob", nil},
+		{"unknown", unknown, "", nil},
+		{"unknown again (negative cache)", unknown, "", nil},
+		{"malformed", "cgt-nope", "", ErrMalformedToken},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tok, err := w.s.LookupToken(tc.secret)
+			wantErr(t, err, tc.wantErr, "")
+			if (tok == nil) != (tc.wantOwner == "") || tok != nil && tok.Owner != tc.wantOwner {
+				t.Fatalf("LookupToken = %+v", tok)
+			}
+		})
+	}
+	if st := w.s.CacheStats(); st.Hits == 0 || st.Misses == 0 {
+		t.Fatalf("cache stats %+v: want hits and misses", st)
+	}
+}
+
+func TestCreateTokens(t *testing.T) {
+	w := newWorld(t)
+	s := w.s
+	spec := func(owner, name string) TokenSpec {
+		return TokenSpec{Owner: owner, CreatedBy: owner, Name: name, Scopes: []string{"conda:download"}}
+	}
+	for _, tc := range []struct {
+		name   string
+		specs  []TokenSpec
+		kind   error
+		errSub string
+	}{
+		{"batch", []TokenSpec{spec("carol", "b1"), spec("carol", "b2"), spec("dave", "b1")}, nil, ""},
+		{"empty", nil, nil, ""},
+		{"invalid spec aborts before writing", []TokenSpec{spec("carol", "c1"), spec("carol", "")}, ErrInvalid, "token 1: token name"},
+		{"refused spec rolls back", []TokenSpec{spec("carol", "c1"), {Owner: "alice", CreatedBy: "carol", Name: "x"}}, ErrForbidden, "token 1: carol cannot"},
+		{"duplicate inside the batch", []TokenSpec{spec("carol", "c1"), spec("carol", "c1")}, ErrExists, "token 1:"},
+		{"duplicate of a stored token", []TokenSpec{spec("carol", "b1")}, ErrExists, "token 0:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			count := s.TokenCount()
+			events, err := s.Audit(0, 1<<20)
+			must(t, err)
+			secrets, err := s.CreateTokens(testActor, tc.specs)
+			wantErr(t, err, tc.kind, tc.errSub)
+			after, err2 := s.Audit(0, 1<<20)
+			must(t, err2)
+			if err != nil {
+				if s.TokenCount() != count || len(after) != len(events) {
+					t.Fatal("a refused batch changed the store")
+				}
+				return
+			}
+			if len(secrets) != len(tc.specs) || s.TokenCount() != count+int64(len(tc.specs)) || len(after) != len(events)+len(tc.specs) {
+				t.Fatalf("%d secrets, count %d→%d, audit %d→%d", len(secrets), count, s.TokenCount(), len(events), len(after))
+			}
+			for i, secret := range secrets {
+				tok, err := s.LookupToken(secret)
+				must(t, err)
+				if tok == nil || tok.Owner != tc.specs[i].Owner || tok.Name != tc.specs[i].Name {
+					t.Fatalf("secret %d is %+v, want %s/%s", i, tok, tc.specs[i].Owner, tc.specs[i].Name)
+				}
+			}
+		})
+	}
+	if list, err := s.Tokens("carol"); err != nil || len(list) != 3 {
+		t.Fatalf("Tokens(carol) = %d tokens, %v; want all, b1, b2", len(list), err)
+	}
+}
