@@ -15,8 +15,7 @@ import (
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
-// gateway is a real Caddy (in this process, driven through its admin API
-// on localhost:2999) serving a storage folder through channelgate with a
+// gateway is a real Caddy (in this process, driven through its admin API) serving a storage folder through channelgate with a
 // bbolt file of its own.
 type gateway struct {
 	t       *testing.T
@@ -27,7 +26,20 @@ type gateway struct {
 	storage string
 }
 
-const gatewayPort = 9080
+// The test Caddy's ports: caddytest's admin port and the site's port.
+// CHANNELGATE_TEST_PORTS="<admin> <site>" moves them, so that two test
+// runs on one machine do not drive each other's Caddy.
+var adminPort, gatewayPort = testPorts()
+
+func testPorts() (int, int) {
+	admin, site := 2999, 9080
+	if v := os.Getenv("CHANNELGATE_TEST_PORTS"); v != "" {
+		if _, err := fmt.Sscanf(v, "%d %d", &admin, &site); err != nil {
+			panic("CHANNELGATE_TEST_PORTS must be two port numbers: " + err.Error())
+		}
+	}
+	return admin, site
+}
 
 // operatorSecret is the test gateway's site-administrator secret for the
 // API at /api.
@@ -45,7 +57,7 @@ func startGateway(t *testing.T, options string) *gateway {
 	}
 	db := filepath.Join(dir, "cg.db")
 	config := fmt.Sprintf(`{
-	admin localhost:2999
+	admin localhost:%[8]d
 	http_port %[1]d
 	grace_period 1ns
 	log {
@@ -75,8 +87,8 @@ http://localhost:%[3]d {
 		file_server
 	}
 }
-`, gatewayPort, dir, gatewayPort, db, options, g.storage, operatorSecret)
-	g.tester = caddytest.NewTester(t)
+`, gatewayPort, dir, gatewayPort, db, options, g.storage, operatorSecret, adminPort)
+	g.tester = caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
 	g.tester.InitServer(config, "caddyfile")
 	abs, _ := filepath.Abs(db)
 	s, ok := openStores.Load(abs)
