@@ -23,13 +23,13 @@ import (
 type IndexKind uint8
 
 const (
-	NotIndex        IndexKind = iota // a package file or anything else: decided per package
-	CondaRepodata                    // repodata.json, current_repodata.json: FilterRepodata
-	CondaRepodataZst                 // repodata.json.zst, current_repodata.json.zst: IndexCodec.FilterRepodata
-	CondaRepodataBz2                 // repodata.json.bz2, current_repodata.json.bz2: see NotFoundWhenFiltered
-	CondaChanneldata                 // channeldata.json: FilterChanneldata
-	CondaShardsIndex                 // repodata_shards.msgpack.zst: IndexCodec.FilterShardsIndex
-	CondaShard                       // shards/<sha256>.msgpack.zst: ShardOwners.Visible
+	NotIndex         IndexKind = iota // a package file or anything else: decided per package
+	CondaRepodata                     // repodata.json, current_repodata.json: FilterRepodata
+	CondaRepodataZst                  // repodata.json.zst, current_repodata.json.zst: IndexCodec.FilterRepodata
+	CondaRepodataBz2                  // repodata.json.bz2, current_repodata.json.bz2: see NotFoundWhenFiltered
+	CondaChanneldata                  // channeldata.json: FilterChanneldata
+	CondaShardsIndex                  // repodata_shards.msgpack.zst: IndexCodec.FilterShardsIndex
+	CondaShard                        // shards/<sha256>.msgpack.zst: ShardOwners.Visible
 )
 
 // ClassifyCondaPath tells which kind of index the file at a channel

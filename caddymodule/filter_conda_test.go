@@ -133,7 +133,7 @@ func TestFilterRepodataMalformed(t *testing.T) {
 
 func TestCondaPackageName(t *testing.T) {
 	for file, want := range map[string]string{
-		"foo-bar-1.0-py_0.tar.bz2": "foo-bar",
+		"foo-bar-1.0-py_0.tar.bz2":     "foo-bar",
 		"_libgcc_mutex-0.1-main.conda": "_libgcc_mutex",
 		"a-1-0.conda":                  "a",
 		"a-1-0.tar.bz2.conda":          "a",

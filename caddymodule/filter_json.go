@@ -28,7 +28,9 @@ func (e *indexError) Error() string {
 
 func (e *indexError) Unwrap() error { return ErrMalformedIndex }
 
-func jsonErr(offset int, msg string) error { return &indexError{format: "JSON", offset: offset, msg: msg} }
+func jsonErr(offset int, msg string) error {
+	return &indexError{format: "JSON", offset: offset, msg: msg}
+}
 
 // jsonMaxDepth bounds nesting so hostile input cannot exhaust the stack.
 // Real indexes nest about four levels.
