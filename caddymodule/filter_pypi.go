@@ -59,7 +59,9 @@ func FilterSimpleJSON(src []byte, visible func(string) bool) ([]byte, error) {
 	}}})
 }
 
-func htmlErr(offset int, msg string) error { return &indexError{format: "HTML", offset: offset, msg: msg} }
+func htmlErr(offset int, msg string) error {
+	return &indexError{format: "HTML", offset: offset, msg: msg}
+}
 
 // FilterSimpleHTML returns the PEP 503 simple index root src without the
 // anchors of projects visible rejects. A project is named by its
