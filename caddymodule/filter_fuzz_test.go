@@ -140,3 +140,23 @@ func FuzzShardsIndex(f *testing.F) {
 		}
 	})
 }
+
+func FuzzFilterSimpleHTML(f *testing.F) {
+	for _, s := range []string{simpleHTML, `<a href="a/">a</a><br><a href="b/">b</a><br>`, `<a href="/s/x%61/">y</a>`, `<abbr>a</abbr>`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out, err := FilterSimpleHTML(in, fuzzVisible)
+		if err != nil {
+			return
+		}
+		if all, err := FilterSimpleHTML(in, showAll); err != nil || !bytes.Equal(all, in) {
+			t.Fatalf("hiding nothing changed the input: %v", err)
+		}
+		// Every hidden anchor is gone, so filtering again changes nothing.
+		again, err := FilterSimpleHTML(out, fuzzVisible)
+		if err != nil || !bytes.Equal(again, out) {
+			t.Fatalf("output %q still holds hidden anchors (%v)", out, err)
+		}
+	})
+}

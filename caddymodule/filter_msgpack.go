@@ -319,13 +319,14 @@ func (o ShardOwners) Visible(hexDigest string, visible func(string) bool) bool {
 	return false
 }
 
-// Size estimates the memory the map holds, for caching it.
-func (o ShardOwners) Size() int {
-	n := 0
+// Size estimates the memory the map holds, for caching it:
+// NewViewCache(maxBytes, ShardOwners.Size).
+func (o ShardOwners) Size() int64 {
+	var n int64
 	for h, names := range o {
-		n += len(h) + 48
+		n += int64(len(h)) + 48
 		for _, name := range names {
-			n += len(name) + 16
+			n += int64(len(name)) + 16
 		}
 	}
 	return n
