@@ -39,7 +39,7 @@ func FilterRepodata(src []byte, visible func(string) bool) ([]byte, error) {
 func FilterChanneldata(src []byte, visible func(string) bool) ([]byte, error) {
 	names := newNameFilter(tokenstore.Conda, visible)
 	return jsonFilterRoot(src, []jsonField{{name: "packages", keep: func(w *jsonWalker, _ int) (bool, error) {
-		name, ok := jsonStringContent(w.b[w.key:w.keyEnd], w.keyEsc)
+		name, ok := w.keyText()
 		if !ok {
 			return false, jsonErr(w.key, "invalid key")
 		}

@@ -278,13 +278,15 @@ func (w *jsonWalker) skip() (int, error) {
 	return end, nil
 }
 
+// keyText returns the current member's key, unescaped.
+func (w *jsonWalker) keyText() ([]byte, bool) {
+	return jsonStringContent(w.b[w.key:w.keyEnd], w.keyEsc)
+}
+
 // keyIs reports whether the current member's key decodes to name.
 func (w *jsonWalker) keyIs(name string) bool {
-	if !w.keyEsc {
-		return string(w.b[w.key+1:w.keyEnd-1]) == name
-	}
-	s, ok := jsonUnquote(w.b[w.key:w.keyEnd])
-	return ok && string(s) == name
+	key, ok := w.keyText()
+	return ok && string(key) == name
 }
 
 // jsonStringContent returns the text of the checked JSON string
