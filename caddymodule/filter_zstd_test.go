@@ -1,0 +1,95 @@
+package caddymodule
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+func zstdCompress(t testing.TB, b []byte) []byte {
+	t.Helper()
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	return enc.EncodeAll(b, nil)
+}
+
+func zstdDecompress(t testing.TB, b []byte) []byte {
+	t.Helper()
+	dec, err := zstd.NewReader(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	out, err := dec.DecodeAll(b, nil)
+	if err != nil {
+		t.Fatalf("output is not zstd: %v", err)
+	}
+	return out
+}
+
+func TestIndexCodecRoundTrip(t *testing.T) {
+	c, err := NewIndexCodec(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	visible := hide("secret-tool")
+
+	want, err := FilterRepodata([]byte(sampleRepodata), visible)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.FilterRepodata(zstdCompress(t, []byte(sampleRepodata)), visible)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := zstdDecompress(t, out); !bytes.Equal(got, want) {
+		t.Errorf("repodata.json.zst: got\n%s", got)
+	}
+
+	index := shardsIndex([]string{"a", "secret-tool", "z"}, 0x80)
+	wantIndex, err := FilterShardsIndex(index, visible)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = c.FilterShardsIndex(zstdCompress(t, index), visible)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := zstdDecompress(t, out); !bytes.Equal(got, wantIndex) {
+		t.Error("shards index: output differs")
+	}
+	owners, err := c.ShardOwners(zstdCompress(t, index))
+	if err != nil || len(owners) != 3 {
+		t.Errorf("ShardOwners: %v, %v", owners, err)
+	}
+}
+
+func TestIndexCodecErrors(t *testing.T) {
+	c, err := NewIndexCodec(1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	big := zstdCompress(t, []byte(`{"info":{"x":"`+string(bytes.Repeat([]byte("y"), 5000))+`"}}`))
+	if _, err := c.FilterRepodata(big, showAll); !errors.Is(err, ErrIndexTooLarge) {
+		t.Errorf("over the cap: %v", err)
+	}
+	for name, in := range map[string][]byte{
+		"not zstd":        []byte(`{"packages":{}}`),
+		"truncated":       zstdCompress(t, []byte(sampleRepodata))[:20],
+		"zstd of garbage": zstdCompress(t, []byte(`{"packages":`)),
+	} {
+		if out, err := c.FilterRepodata(in, showAll); !errors.Is(err, ErrMalformedIndex) || out != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if _, err := c.FilterShardsIndex(in, showAll); !errors.Is(err, ErrMalformedIndex) {
+			t.Errorf("%s: shards: %v", name, err)
+		}
+	}
+}
