@@ -62,21 +62,41 @@ func (f *nameFilter) allowsFile(q []byte, escaped bool, off int) (bool, error) {
 }
 
 // condaPackageName returns the package part of a conda file name:
-// "foo-bar-1.0-py_0.tar.bz2" gives "foo-bar".
-func condaPackageName(file []byte) ([]byte, bool) {
-	stem, ok := bytes.CutSuffix(file, []byte(".conda"))
+// "foo-bar-1.0-py_0.tar.bz2" gives "foo-bar". ok is false unless the name
+// has a package extension and non-empty name, version and build fields.
+// It serves the index filters ([]byte, no allocation) and the request
+// path parser (string) alike.
+func condaPackageName[S ~string | ~[]byte](file S) (name S, ok bool) {
+	stem, ok := cutPackageExt(file)
 	if !ok {
-		if stem, ok = bytes.CutSuffix(file, []byte(".tar.bz2")); !ok {
-			return nil, false
-		}
+		return stem, false
 	}
-	build := bytes.LastIndexByte(stem, '-')
+	build := lastDash(stem)
 	if build < 0 {
-		return nil, false
+		return stem[:0], false
 	}
-	version := bytes.LastIndexByte(stem[:build], '-')
+	version := lastDash(stem[:build])
 	if version <= 0 || build == version+1 || build == len(stem)-1 {
-		return nil, false
+		return stem[:0], false
 	}
 	return stem[:version], true
+}
+
+// cutPackageExt strips ".conda" or ".tar.bz2"; ok reports which it found.
+func cutPackageExt[S ~string | ~[]byte](file S) (S, bool) {
+	for _, ext := range [...]string{".conda", ".tar.bz2"} {
+		if n := len(file) - len(ext); n >= 0 && string(file[n:]) == ext {
+			return file[:n], true
+		}
+	}
+	return file[:0], false
+}
+
+func lastDash[S ~string | ~[]byte](s S) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '-' {
+			return i
+		}
+	}
+	return -1
 }

@@ -130,36 +130,15 @@ func (t *target) classifyConda(segs []string) error {
 	if len(segs) != 2 {
 		return nil // channel root files, shards, and anything else: channel level
 	}
-	name, isPkg, ok := condaPackageName(segs[1])
-	if !isPkg {
+	if _, isPkg := cutPackageExt(segs[1]); !isPkg {
 		return nil
 	}
+	name, ok := condaPackageName(segs[1])
 	if !ok || tokenstore.ValidatePackageName(name) != nil {
 		return pathError("invalid package file name")
 	}
 	t.class, t.pkg = classPackage, tokenstore.NormalizeName(tokenstore.Conda, name)
 	return nil
-}
-
-// condaPackageName returns the package name of a .conda or .tar.bz2 file
-// name: the name without extension and its last two '-' fields (version,
-// build). isPkg tells whether the file has a package extension at all; ok
-// whether its name has the name-version-build form.
-func condaPackageName(file string) (name string, isPkg, ok bool) {
-	base, isPkg := strings.CutSuffix(file, ".conda")
-	if !isPkg {
-		if base, isPkg = strings.CutSuffix(file, ".tar.bz2"); !isPkg {
-			return "", false, false
-		}
-	}
-	for range 2 {
-		i := strings.LastIndexByte(base, '-')
-		if i <= 0 {
-			return "", true, false
-		}
-		base = base[:i]
-	}
-	return base, true, true
 }
 
 func validLabel(l string) bool {
