@@ -1,7 +1,10 @@
 package caddymodule
 
 import (
+	"math"
 	"strconv"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
@@ -23,6 +26,8 @@ func init() {
 //	    cache_size            <entries>
 //	    storage_path          <template>
 //	    unregistered_channels public|private
+//	    index_cache           <size>
+//	    max_index_size        <size>
 //	}
 func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	var cg Handler
@@ -45,6 +50,11 @@ func (cg *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 		var target *string
 		switch d.Val() {
+		case "index_cache", "max_index_size":
+			if err := cg.unmarshalSize(d); err != nil {
+				return err
+			}
+			continue
 		case "storage_path":
 			target = &cg.StoragePath
 		case "unregistered_channels":
@@ -55,6 +65,25 @@ func (cg *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		if !d.AllArgs(target) {
 			return d.ArgErr()
 		}
+	}
+	return nil
+}
+
+// unmarshalSize reads index_cache and max_index_size ("256MiB", "2GB").
+func (cg *Handler) unmarshalSize(d *caddyfile.Dispenser) error {
+	opt := d.Val()
+	var v string
+	if !d.AllArgs(&v) {
+		return d.ArgErr()
+	}
+	n, err := humanize.ParseBytes(v)
+	if err != nil || n == 0 || n > math.MaxInt64 {
+		return d.Errf("%s must be a size such as 256MiB, not %q", opt, v)
+	}
+	if opt == "index_cache" {
+		cg.IndexCacheBytes = int64(n)
+	} else {
+		cg.MaxIndexBytes = int64(n)
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ import (
 // or an error wrapping ErrMalformedIndex and no output: never a partial
 // or unfiltered index.
 
-// IndexKind says what a file in a conda channel is, for filtering.
+// IndexKind says what a channel-level file is, for filtering.
 type IndexKind uint8
 
 const (
@@ -30,6 +30,11 @@ const (
 	CondaChanneldata                  // channeldata.json: FilterChanneldata
 	CondaShardsIndex                  // repodata_shards.msgpack.zst: IndexCodec.FilterShardsIndex
 	CondaShard                        // shards/<sha256>.msgpack.zst: ShardOwners.Visible
+	// CondaUnfilterable is any other channel-level file (index.html,
+	// rss.xml, run_exports.json, directory listings, ...): it may name
+	// packages and no filter reads it, so it is only served whole.
+	CondaUnfilterable
+	PyPISimpleRoot // <channel>/simple/: FilterSimpleHTML or FilterSimpleJSON
 )
 
 // ClassifyCondaPath tells which kind of index the file at a channel
@@ -58,14 +63,17 @@ func ClassifyCondaPath(p string) IndexKind {
 // NotFoundWhenFiltered reports whether a viewer who may not see every
 // package must get 404 for this file instead of a filtered copy.
 //
-// That is the rule for repodata.json.bz2: Go's standard library can read
+// That is the rule for files no filter reads (CondaUnfilterable), and for
+// repodata.json.bz2: Go's standard library can read
 // bzip2 but not write it, and adding a compressor is not worth it, since
 // every client has a better choice. rattler asks for .zst before .bz2 and
 // plain .json after it, and treats a 404 on a compressed variant as
 // "not offered"; conda never asks for .bz2. Answering 404 (not 403 or
 // 500, which make rattler abort the whole solve) sends them to a format
 // we filter. A viewer who sees everything gets the stored file.
-func (k IndexKind) NotFoundWhenFiltered() bool { return k == CondaRepodataBz2 }
+func (k IndexKind) NotFoundWhenFiltered() bool {
+	return k == CondaRepodataBz2 || k == CondaUnfilterable
+}
 
 func isSHA256Hex(s string) bool {
 	if len(s) != 64 {

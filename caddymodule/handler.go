@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,7 +43,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	countDecision(d.Reason)
 	h.rewrite(r, &t, d.Token)
-	err = next.ServeHTTP(w, r)
+	if kind := indexKindOf(&t); kind != NotIndex && !write {
+		return h.serveIndex(w, r, next, &t, kind, d.Token)
+	}
+	return h.next(w, r, next, &t)
+}
+
+// next hands the rewritten request to the storage handler.
+func (h *Handler) next(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, t *target) error {
+	err := next.ServeHTTP(w, r)
 	if err != nil && t.token != "" {
 		return h.answerError(w, r, err)
 	}
@@ -69,12 +76,7 @@ func (h *Handler) answerError(w http.ResponseWriter, r *http.Request, err error)
 	if c := h.logger.Check(level, "storage answered with an error"); c != nil {
 		c.Write(zap.String("path", r.URL.Path), zap.Int("status", status), zap.Error(err))
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		_, _ = io.WriteString(w, http.StatusText(status)+"\n")
-	}
-	return nil
+	return h.answer(w, r, status, http.StatusText(status))
 }
 
 // methodAction maps a method to read (false) or write (true); other
@@ -125,15 +127,21 @@ func (h *Handler) rewrite(r *http.Request, t *target, tok *tokenstore.Token) {
 	}
 }
 
-// refuse answers a request the gateway will not pass on: the status, a
-// one-line reason (JSON for clients that ask for JSON) and, on 401, a
-// Basic challenge so pip and browsers know to send credentials.
+// refuse answers a request the gateway will not pass on, counting why,
+// with a Basic challenge on 401 so pip and browsers know to send
+// credentials.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, reason tokenstore.Reason, msg string) error {
 	countDecision(reason)
-	hdr := w.Header()
 	if status == http.StatusUnauthorized {
-		hdr.Set("WWW-Authenticate", `Basic realm="channelgate"`)
+		w.Header().Set("WWW-Authenticate", `Basic realm="channelgate"`)
 	}
+	return h.answer(w, r, status, msg)
+}
+
+// answer writes a status and a one-line reason: JSON for clients that
+// ask for JSON, plain text otherwise. It never carries a secret.
+func (h *Handler) answer(w http.ResponseWriter, r *http.Request, status int, msg string) error {
+	hdr := w.Header()
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	var body []byte

@@ -41,7 +41,17 @@ type Handler struct {
 	// "private" (only site administrators).
 	UnregisteredChannels string `json:"unregistered_channels,omitempty"`
 
+	// IndexCacheBytes bounds the memory of filtered indexes kept for
+	// reuse (conda repodata, channeldata, shards indexes, PyPI root
+	// lists). Default 256 MiB.
+	IndexCacheBytes int64 `json:"index_cache_bytes,omitempty"`
+
+	// MaxIndexBytes caps the decompressed size of a zstd index the
+	// gateway filters. Default 2 GiB.
+	MaxIndexBytes int64 `json:"max_index_bytes,omitempty"`
+
 	store              *tokenstore.Store
+	indexes            *indexViews
 	dbPath             string
 	layout             storageTemplate
 	unregisteredPublic bool
@@ -74,12 +84,18 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.layout, err = parseStorageTemplate(h.StoragePath); err != nil {
 		return err
 	}
+	if h.indexes, err = newIndexViews(h.IndexCacheBytes, h.MaxIndexBytes); err != nil {
+		return err
+	}
 	h.store, h.dbPath, err = acquireStore(h.StoreConfig)
 	return err
 }
 
 // Cleanup releases the store; the last user closes it.
 func (h *Handler) Cleanup() error {
+	if h.indexes != nil {
+		h.indexes.codec.Close()
+	}
 	if h.dbPath == "" {
 		return nil
 	}

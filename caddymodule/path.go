@@ -110,7 +110,7 @@ func parsePath(p string) (target, error) {
 // for the normalized directory whatever spelling the client used.
 func (t *target) classifyPyPI(segs []string) error {
 	t.kind = tokenstore.PyPI
-	if len(segs) == 0 || segs[0] == "" {
+	if len(segs) == 0 || len(segs) == 1 && (segs[0] == "" || segs[0] == "index.html" || segs[0] == "index.json") {
 		return nil // the root list
 	}
 	if tokenstore.ValidatePackageName(segs[0]) != nil {
