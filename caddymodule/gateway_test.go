@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
@@ -25,13 +27,29 @@ type gateway struct {
 	base    string
 	store   *tokenstore.Store
 	storage string
+	// upstream records the storage's requests (startGatewayProxy only).
+	upstream *storageRecorder
 }
 
 const gatewayPort = 9080
 
 // startGateway loads a Caddyfile with extra channelgate options and returns
-// the running gateway; its storage folder starts empty.
+// the running gateway; its storage folder starts empty and is served by
+// file_server.
 func startGateway(t *testing.T, options string) *gateway {
+	t.Helper()
+	return newGateway(t, options, false)
+}
+
+// startGatewayProxy is startGateway with the storage behind reverse_proxy:
+// a Go server (g.upstream) serves the storage folder and records every
+// request it gets, so tests can check what reaches the storage.
+func startGatewayProxy(t *testing.T, options string) *gateway {
+	t.Helper()
+	return newGateway(t, options, true)
+}
+
+func newGateway(t *testing.T, options string, proxy bool) *gateway {
 	t.Helper()
 	dir := t.TempDir()
 	g := &gateway{t: t, dir: dir, base: fmt.Sprintf("http://localhost:%d", gatewayPort),
@@ -39,8 +57,27 @@ func startGateway(t *testing.T, options string) *gateway {
 	if err := os.MkdirAll(g.storage, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	storage := fmt.Sprintf("root * %s\n\tfile_server", g.storage)
+	if proxy {
+		g.upstream = newStorageRecorder(t, g.storage)
+		storage = "reverse_proxy " + g.upstream.srv.URL
+	}
 	db := filepath.Join(dir, "cg.db")
-	config := fmt.Sprintf(`{
+	g.tester = caddytest.NewTester(t)
+	g.tester.InitServer(gatewayConfig(dir, db, options, storage), "caddyfile")
+	abs, _ := filepath.Abs(db)
+	s, ok := openStores.Load(abs)
+	if !ok {
+		t.Fatalf("store %s not open after config load", abs)
+	}
+	g.store = s.(*tokenstore.Store)
+	return g
+}
+
+// gatewayConfig is the one Caddyfile of the tests: logs to files in dir,
+// channelgate with its options, then the storage directives.
+func gatewayConfig(dir, db, options, storage string) string {
+	return fmt.Sprintf(`{
 	admin localhost:2999
 	http_port %d
 	grace_period 1ns
@@ -60,19 +97,48 @@ http://localhost:%d {
 		db %s
 		%s
 	}
-	root * %s
-	file_server
+	%s
 }
-`, gatewayPort, dir, gatewayPort, dir, db, options, g.storage)
-	g.tester = caddytest.NewTester(t)
-	g.tester.InitServer(config, "caddyfile")
-	abs, _ := filepath.Abs(db)
-	s, ok := openStores.Load(abs)
-	if !ok {
-		t.Fatalf("store %s not open after config load", abs)
-	}
-	g.store = s.(*tokenstore.Store)
-	return g
+`, gatewayPort, dir, gatewayPort, dir, db, options, storage)
+}
+
+// storageRecorder is a static package store over HTTP: it serves a folder
+// for GET and HEAD (405 otherwise, like file_server) and records every
+// request it receives.
+type storageRecorder struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	reqs []recordedRequest
+}
+
+// recordedRequest is what the storage saw of one request.
+type recordedRequest struct {
+	Method, URI, Host string
+	Header            http.Header
+}
+
+func newStorageRecorder(t *testing.T, root string) *storageRecorder {
+	r := &storageRecorder{}
+	files := http.FileServer(http.Dir(root))
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		r.reqs = append(r.reqs, recordedRequest{Method: req.Method, URI: req.RequestURI, Host: req.Host, Header: req.Header.Clone()})
+		r.mu.Unlock()
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		files.ServeHTTP(w, req)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// requests returns a copy of what the storage received so far.
+func (r *storageRecorder) requests() []recordedRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]recordedRequest(nil), r.reqs...)
 }
 
 // file writes a storage file.
