@@ -182,4 +182,3 @@ func readDir(t *testing.T, dir string) []string {
 	}
 	return names
 }
-
