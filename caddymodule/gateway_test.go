@@ -1,11 +1,14 @@
 package caddymodule
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -102,9 +105,9 @@ http://localhost:%d {
 `, gatewayPort, dir, gatewayPort, dir, db, options, storage)
 }
 
-// storageRecorder is a static package store over HTTP: it serves a folder
-// for GET and HEAD (405 otherwise, like file_server) and records every
-// request it receives.
+// storageRecorder is a static package store over HTTP, like a bucket: it
+// serves a folder for GET and HEAD with ETags (405 for other methods) and
+// records every request it receives.
 type storageRecorder struct {
 	srv  *httptest.Server
 	mu   sync.Mutex
@@ -127,6 +130,10 @@ func newStorageRecorder(t *testing.T, root string) *storageRecorder {
 		if req.Method != http.MethodGet && req.Method != http.MethodHead {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
+		}
+		if b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(path.Clean(req.URL.Path)))); err == nil {
+			sum := sha256.Sum256(b)
+			w.Header().Set("Etag", `"`+hex.EncodeToString(sum[:8])+`"`) // as buckets do; FileServer honours it
 		}
 		files.ServeHTTP(w, req)
 	}))
@@ -156,7 +163,13 @@ func (g *gateway) file(rel, content string) {
 // do sends a request and returns status and body.
 func (g *gateway) do(method, path string, hdr map[string]string) (int, string, http.Header) {
 	g.t.Helper()
-	req, err := http.NewRequest(method, g.base+path, nil)
+	return g.doBody(method, path, hdr, nil)
+}
+
+// doBody is do with a request body.
+func (g *gateway) doBody(method, path string, hdr map[string]string, body io.Reader) (int, string, http.Header) {
+	g.t.Helper()
+	req, err := http.NewRequest(method, g.base+path, body)
 	if err != nil {
 		g.t.Fatal(err)
 	}
