@@ -3,6 +3,8 @@ package caddymodule
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -74,29 +76,35 @@ func setupE2E(t *testing.T, proxy bool) *e2e {
 	return e
 }
 
-// assertNoTokenLeak proves the gateway kept every token to itself: no
-// token (nor its last 20 characters) is in Caddy's log files, and, behind
-// reverse_proxy, no request the storage received carries a token, a /t/
-// segment or an Authorization header. It fails if there is nothing to
-// check (no access log lines, no storage requests).
+// assertNoTokenLeak proves the gateway kept every token to itself: see
+// tokenLeaks. It fails if there is nothing to check (no access log
+// lines; behind reverse_proxy, no storage requests).
 func (e *e2e) assertNoTokenLeak(t *testing.T) {
 	t.Helper()
 	logs := e.g.logs()
 	if !strings.Contains(logs, `"uri"`) {
 		t.Errorf("no access log lines to check")
 	}
-	for name, secret := range e.tok {
-		tail := secret[len(secret)-20:]
-		if strings.Contains(logs, tail) {
-			t.Errorf("token %s found in the gateway's logs:\n%s", name, grepLines(logs, tail))
+	var reqs []recordedRequest
+	if e.g.upstream != nil {
+		if reqs = e.g.upstream.requests(); len(reqs) == 0 {
+			t.Errorf("the storage received no request to check")
 		}
 	}
-	if e.g.upstream == nil {
-		return
+	for _, leak := range tokenLeaks(logs, reqs, e.tok) {
+		t.Error(leak)
 	}
-	reqs := e.g.upstream.requests()
-	if len(reqs) == 0 {
-		t.Errorf("the storage received no request to check")
+}
+
+// tokenLeaks lists where a token (whole or its last 20 characters) shows
+// in the logs or in what the storage received, and storage requests that
+// carry a /t/ segment or an Authorization header at all.
+func tokenLeaks(logs string, reqs []recordedRequest, tokens map[string]string) []string {
+	var leaks []string
+	for name, secret := range tokens {
+		if tail := secret[len(secret)-20:]; strings.Contains(logs, tail) {
+			leaks = append(leaks, fmt.Sprintf("token %s found in the gateway's logs:\n%s", name, grepLines(logs, tail)))
+		}
 	}
 	for _, r := range reqs {
 		var seen strings.Builder
@@ -105,12 +113,44 @@ func (e *e2e) assertNoTokenLeak(t *testing.T) {
 			seen.WriteString(k + ": " + strings.Join(vs, ", ") + "\n")
 		}
 		if strings.Contains(r.URI, "/t/") || r.Header.Get("Authorization") != "" {
-			t.Errorf("storage request carries credentials:\n%s", seen.String())
+			leaks = append(leaks, "storage request carries credentials:\n"+seen.String())
 		}
-		for name, secret := range e.tok {
+		for name, secret := range tokens {
 			if strings.Contains(seen.String(), secret[len(secret)-20:]) {
-				t.Errorf("token %s reached the storage:\n%s", name, seen.String())
+				leaks = append(leaks, fmt.Sprintf("token %s reached the storage:\n%s", name, seen.String()))
 			}
+		}
+	}
+	return leaks
+}
+
+// TestTokenLeaksFindsLeaks proves the leak check the end-to-end tests end
+// with can fail: it finds a token, or its tail, in logs, storage paths and
+// storage headers, and flags /t/ paths and Authorization headers.
+func TestTokenLeaksFindsLeaks(t *testing.T) {
+	secret := "cgt-" + strings.Repeat("a1B2", 10)
+	tokens := map[string]string{"alice/all": secret}
+	tail := secret[len(secret)-20:]
+	get := func(uri string, hdr http.Header) []recordedRequest {
+		return []recordedRequest{{Method: "GET", URI: uri, Host: "storage", Header: hdr}}
+	}
+	tests := []struct {
+		name  string
+		logs  string
+		reqs  []recordedRequest
+		leaks int
+	}{
+		{"clean", `{"uri":"/t/<TOKEN>/acme/noarch/x-1-0.conda"}`, get("/acme/noarch/x-1-0.conda", http.Header{"Via": {"1.1 Caddy"}}), 0},
+		{"token in a log", `{"Location":"/t/` + secret + `/acme/"}`, nil, 1},
+		{"token tail in a log", `{"from_path":"...` + tail + `"}`, nil, 1},
+		{"token in the storage path", "", get("/t/"+secret+"/acme/", nil), 2},
+		{"/t/ in the storage path", "", get("/t/x/acme/", nil), 1},
+		{"Authorization to the storage", "", get("/acme/", http.Header{"Authorization": {"Basic eA=="}}), 1},
+		{"token in another header", "", get("/acme/", http.Header{"X-Token": {secret}}), 1},
+	}
+	for _, tc := range tests {
+		if got := tokenLeaks(tc.logs, tc.reqs, tokens); len(got) != tc.leaks {
+			t.Errorf("%s: %d leaks %q, want %d", tc.name, len(got), got, tc.leaks)
 		}
 	}
 }
