@@ -1,12 +1,17 @@
 package caddymodule
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
@@ -15,7 +20,8 @@ import (
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
-// gateway is a real Caddy (in this process, driven through its admin API) serving a storage folder through channelgate with a
+// gateway is a real Caddy (in this process, driven through its admin API
+// on localhost:2999) serving a storage folder through channelgate with a
 // bbolt file of its own.
 type gateway struct {
 	t       *testing.T
@@ -24,6 +30,8 @@ type gateway struct {
 	base    string
 	store   *tokenstore.Store
 	storage string
+	// upstream records the storage's requests (startGatewayProxy only).
+	upstream *storageRecorder
 }
 
 // The test Caddy's ports: caddytest's admin port and the site's port.
@@ -32,13 +40,13 @@ type gateway struct {
 var adminPort, gatewayPort = testPorts()
 
 func testPorts() (int, int) {
-	admin, site := 2999, 9080
+	adminP, site := 2999, 9080
 	if v := os.Getenv("CHANNELGATE_TEST_PORTS"); v != "" {
-		if _, err := fmt.Sscanf(v, "%d %d", &admin, &site); err != nil {
+		if _, err := fmt.Sscanf(v, "%d %d", &adminP, &site); err != nil {
 			panic("CHANNELGATE_TEST_PORTS must be two port numbers: " + err.Error())
 		}
 	}
-	return admin, site
+	return adminP, site
 }
 
 // operatorSecret is the test gateway's site-administrator secret for the
@@ -46,8 +54,22 @@ func testPorts() (int, int) {
 const operatorSecret = "operator-secret-for-tests"
 
 // startGateway loads a Caddyfile with extra channelgate options and returns
-// the running gateway; its storage folder starts empty.
+// the running gateway; its storage folder starts empty and is served by
+// file_server.
 func startGateway(t *testing.T, options string) *gateway {
+	t.Helper()
+	return newGateway(t, options, false)
+}
+
+// startGatewayProxy is startGateway with the storage behind reverse_proxy:
+// a Go server (g.upstream) serves the storage folder and records every
+// request it gets, so tests can check what reaches the storage.
+func startGatewayProxy(t *testing.T, options string) *gateway {
+	t.Helper()
+	return newGateway(t, options, true)
+}
+
+func newGateway(t *testing.T, options string, proxy bool) *gateway {
 	t.Helper()
 	dir := t.TempDir()
 	g := &gateway{t: t, dir: dir, base: fmt.Sprintf("http://localhost:%d", gatewayPort),
@@ -55,41 +77,14 @@ func startGateway(t *testing.T, options string) *gateway {
 	if err := os.MkdirAll(g.storage, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	storage := fmt.Sprintf("root * %s\n\tfile_server", g.storage)
+	if proxy {
+		g.upstream = newStorageRecorder(t, g.storage)
+		storage = "reverse_proxy " + g.upstream.srv.URL
+	}
 	db := filepath.Join(dir, "cg.db")
-	config := fmt.Sprintf(`{
-	admin localhost:%[8]d
-	http_port %[1]d
-	grace_period 1ns
-	log {
-		output file %[2]s/caddy.log
-		level DEBUG
-	}
-}
-http://localhost:%[3]d {
-	log {
-		output file %[2]s/access.log
-		format filter {
-			request>uri regexp ^/t/[^/]* /t/<TOKEN>
-		}
-	}
-	handle_path /api/* {
-		channelgate_api {
-			db %[4]s
-			operator_secret %[7]s
-		}
-	}
-	handle {
-		channelgate {
-			db %[4]s
-			%[5]s
-		}
-		root * %[6]s
-		file_server
-	}
-}
-`, gatewayPort, dir, gatewayPort, db, options, g.storage, operatorSecret, adminPort)
 	g.tester = caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
-	g.tester.InitServer(config, "caddyfile")
+	g.tester.InitServer(gatewayConfig(dir, db, options, storage), "caddyfile")
 	abs, _ := filepath.Abs(db)
 	s, ok := openStores.Load(abs)
 	if !ok {
@@ -97,6 +92,86 @@ http://localhost:%[3]d {
 	}
 	g.store = s.(*tokenstore.Store)
 	return g
+}
+
+// gatewayConfig is the one Caddyfile of the tests: logs to files in dir,
+// the API at /api, channelgate with its options, then the storage
+// directives.
+func gatewayConfig(dir, db, options, storage string) string {
+	return fmt.Sprintf(`{
+	admin localhost:%[1]d
+	http_port %[2]d
+	grace_period 1ns
+	log {
+		output file %[3]s/caddy.log
+		level DEBUG
+	}
+}
+http://localhost:%[2]d {
+	log {
+		output file %[3]s/access.log
+		format filter {
+			request>uri regexp ^/t/[^/]* /t/<TOKEN>
+		}
+	}
+	handle_path /api/* {
+		channelgate_api {
+			db %[4]s
+			operator_secret %[5]s
+		}
+	}
+	handle {
+		channelgate {
+			db %[4]s
+			%[6]s
+		}
+		%[7]s
+	}
+}
+`, adminPort, gatewayPort, dir, db, operatorSecret, options, storage)
+}
+
+// storageRecorder is a static package store over HTTP, like a bucket: it
+// serves a folder for GET and HEAD with ETags (405 for other methods) and
+// records every request it receives.
+type storageRecorder struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	reqs []recordedRequest
+}
+
+// recordedRequest is what the storage saw of one request.
+type recordedRequest struct {
+	Method, URI, Host string
+	Header            http.Header
+}
+
+func newStorageRecorder(t *testing.T, root string) *storageRecorder {
+	r := &storageRecorder{}
+	files := http.FileServer(http.Dir(root))
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		r.reqs = append(r.reqs, recordedRequest{Method: req.Method, URI: req.RequestURI, Host: req.Host, Header: req.Header.Clone()})
+		r.mu.Unlock()
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		if b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(path.Clean(req.URL.Path)))); err == nil {
+			sum := sha256.Sum256(b)
+			w.Header().Set("Etag", `"`+hex.EncodeToString(sum[:8])+`"`) // as buckets do; FileServer honours it
+		}
+		files.ServeHTTP(w, req)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// requests returns a copy of what the storage received so far.
+func (r *storageRecorder) requests() []recordedRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]recordedRequest(nil), r.reqs...)
 }
 
 // file writes a storage file.
@@ -114,7 +189,13 @@ func (g *gateway) file(rel, content string) {
 // do sends a request and returns status and body.
 func (g *gateway) do(method, path string, hdr map[string]string) (int, string, http.Header) {
 	g.t.Helper()
-	req, err := http.NewRequest(method, g.base+path, nil)
+	return g.doBody(method, path, hdr, nil)
+}
+
+// doBody is do with a request body.
+func (g *gateway) doBody(method, path string, hdr map[string]string, body io.Reader) (int, string, http.Header) {
+	g.t.Helper()
+	req, err := http.NewRequest(method, g.base+path, body)
 	if err != nil {
 		g.t.Fatal(err)
 	}

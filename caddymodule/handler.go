@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -51,6 +52,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 // next hands the rewritten request to the storage handler.
 func (h *Handler) next(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, t *target) error {
+	if t.token != "" {
+		w, r = hidePathToken(w, r, t.clientPath)
+	}
 	err := next.ServeHTTP(w, r)
 	if err != nil && t.token != "" {
 		return h.answerError(w, r, err)
@@ -77,6 +81,43 @@ func (h *Handler) answerError(w http.ResponseWriter, r *http.Request, err error)
 		c.Write(zap.String("path", r.URL.Path), zap.Int("status", status), zap.Error(err))
 	}
 	return h.answer(w, r, status, http.StatusText(status))
+}
+
+// hidePathToken keeps a /t/<token> path segment from the handlers after
+// this one, which answer and log from the original request too: they see
+// it as if it had come without the segment (file_server builds canonical
+// redirects and their debug lines from it), and an absolute-path Location
+// they answer becomes a reference relative to the request URL, so the
+// client follows it under its own /t/<token>/ and no answer or log line
+// spells out the token. clientPath is the request path without the
+// segment.
+func hidePathToken(w http.ResponseWriter, r *http.Request, clientPath string) (http.ResponseWriter, *http.Request) {
+	if orig, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && orig.URL != nil {
+		u := *orig.URL
+		u.Path, u.RawPath = clientPath, ""
+		orig.URL, orig.RequestURI = &u, u.RequestURI()
+		r = r.WithContext(context.WithValue(r.Context(), caddyhttp.OriginalRequestCtxKey, orig))
+	}
+	return &relativeRedirects{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
+		up: strings.Count(clientPath, "/") - 1}, r
+}
+
+// relativeRedirects turns an absolute-path Location into "../"×up plus
+// the path, which resolves against /t/<token>/<clientPath> to
+// /t/<token>/<Location>.
+type relativeRedirects struct {
+	*caddyhttp.ResponseWriterWrapper
+	up int
+}
+
+func (w *relativeRedirects) WriteHeader(status int) {
+	if status >= 300 && status < 400 {
+		h := w.Header()
+		if loc := h.Get("Location"); strings.HasPrefix(loc, "/") && !strings.HasPrefix(loc, "//") {
+			h.Set("Location", strings.Repeat("../", w.up)+loc[1:])
+		}
+	}
+	w.ResponseWriterWrapper.WriteHeader(status)
 }
 
 // methodAction maps a method to read (false) or write (true); other

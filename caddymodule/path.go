@@ -25,15 +25,17 @@ const (
 // storage path from it. Decision and rewrite both read it, so they always
 // see the same cleaned path.
 type target struct {
-	token   string // from /t/<token>/, "" if none
-	channel string
-	label   string // "" for the default label ("main")
-	rest    string // path below channel[/label/<l>], no leading slash
-	kind    tokenstore.Kind
-	class   fileClass
-	pkg     string // normalized package name for classPackage
-	subdir  string // conda subdir, "" at channel level
-	file    string // last segment
+	token string // from /t/<token>/, "" if none
+	// clientPath is the request path without its /t/<token> segment.
+	clientPath string
+	channel    string
+	label      string // "" for the default label ("main")
+	rest       string // path below channel[/label/<l>], no leading slash
+	kind       tokenstore.Kind
+	class      fileClass
+	pkg        string // normalized package name for classPackage
+	subdir     string // conda subdir, "" at channel level
+	file       string // last segment
 }
 
 // errBadPath is wrapped by every path refusal; its message is safe to show.
@@ -61,6 +63,7 @@ func parsePath(p string) (target, error) {
 		}
 	}
 	rest := p[1:]
+	t.clientPath = p
 	if strings.HasPrefix(rest, "t/") {
 		tok, after, ok := strings.Cut(rest[2:], "/")
 		if !ok || tok == "" {
@@ -70,6 +73,7 @@ func parsePath(p string) (target, error) {
 			return t, pathError("token too long")
 		}
 		t.token, rest = tok, after
+		t.clientPath = "/" + after
 	}
 	segs := strings.Split(rest, "/")
 	for i, s := range segs {
