@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,7 +46,7 @@ type cli struct {
 	jsonOut bool   // --json
 
 	cmd   *cobra.Command
-	input *lineReader
+	input *bufio.Reader // standard input, once read from
 }
 
 // buildCLI adds the channelgate commands and global flags to root.
@@ -110,11 +111,12 @@ func orNone(s *string) string {
 	return *s
 }
 
-// splitSpec splits OWNER/NAME.
-func splitSpec(spec string) (owner, name string, err error) {
+// splitPair splits a "<owner>/<name>" argument; form names it in the
+// error ("OWNER/NAME").
+func splitPair(spec, form string) (owner, name string, err error) {
 	owner, name, ok := strings.Cut(spec, "/")
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-		return "", "", fmt.Errorf("package must be given as OWNER/NAME, not %q", spec)
+		return "", "", fmt.Errorf("give %s, not %q", form, spec)
 	}
 	return owner, name, nil
 }

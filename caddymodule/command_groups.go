@@ -2,22 +2,12 @@ package caddymodule
 
 import (
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/channelgate/channelgate/tokenstore"
 )
-
-// splitGroup splits ORG/GROUP.
-func splitGroup(spec string) (org, group string, err error) {
-	org, group, ok := strings.Cut(spec, "/")
-	if !ok || org == "" || group == "" || strings.Contains(group, "/") {
-		return "", "", fmt.Errorf("group must be given as ORG/GROUP, not %q", spec)
-	}
-	return org, group, nil
-}
 
 // groupCommand is `group add|remove|list`.
 func (c *cli) groupCommand() *cobra.Command {
@@ -35,7 +25,7 @@ func (c *cli) groupCommand() *cobra.Command {
 	add.Flags().StringVar(&perms, "perms", "", "read, write or admin (default read for a new group; unchanged otherwise)")
 	memberFlags(add, "add")
 	add.RunE = c.run(func(args []string) error {
-		org, group, err := splitGroup(args[0])
+		org, group, err := splitPair(args[0], "ORG/GROUP")
 		if err != nil {
 			return err
 		}
@@ -74,7 +64,7 @@ func (c *cli) groupCommand() *cobra.Command {
 		Long: "Removes the given members and packages from the group; without --member or --package, removes the group."}
 	memberFlags(remove, "remove")
 	remove.RunE = c.run(func(args []string) error {
-		org, group, err := splitGroup(args[0])
+		org, group, err := splitPair(args[0], "ORG/GROUP")
 		if err != nil {
 			return err
 		}

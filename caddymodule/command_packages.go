@@ -75,7 +75,7 @@ func (c *cli) packageCommand() *cobra.Command {
 		Long: "Removes the given collaborators; without --collaborator, removes the package's registration (its files then follow the channel's default access)."}
 	remove.Flags().StringArrayVar(&drop, "collaborator", nil, "remove this collaborator (repeatable)")
 	remove.RunE = c.run(func(args []string) error {
-		owner, name, err := splitSpec(args[0])
+		owner, name, err := splitPair(args[0], "OWNER/NAME")
 		if err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ func (c *cli) packageCommand() *cobra.Command {
 // editPackage runs change, adds the collaborators of f and shows the
 // package.
 func (c *cli) editPackage(cmd *cobra.Command, spec string, f *packageFlags, change func(api *admin.Client, owner, name string) error) error {
-	owner, name, err := splitSpec(spec)
+	owner, name, err := splitPair(spec, "OWNER/NAME")
 	if err != nil {
 		return err
 	}

@@ -11,9 +11,6 @@ import (
 	"golang.org/x/term"
 )
 
-// lineReader reads standard input one line at a time.
-type lineReader struct{ r *bufio.Reader }
-
 // terminal returns standard input's descriptor if it is a terminal.
 func (c *cli) terminal() (int, bool) {
 	f, ok := c.cmd.InOrStdin().(*os.File)
@@ -26,9 +23,9 @@ func (c *cli) terminal() (int, bool) {
 // readLine reads one line of standard input, without its line ending.
 func (c *cli) readLine(what string) (string, error) {
 	if c.input == nil {
-		c.input = &lineReader{bufio.NewReader(c.cmd.InOrStdin())}
+		c.input = bufio.NewReader(c.cmd.InOrStdin())
 	}
-	line, err := c.input.r.ReadString('\n')
+	line, err := c.input.ReadString('\n')
 	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
 		if errors.Is(err, io.EOF) {
 			return "", fmt.Errorf("no %s on standard input", what)
