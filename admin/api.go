@@ -52,8 +52,8 @@ type Config struct {
 	// Logger receives store failures (answered with 503). It is never
 	// given a secret. Default slog.Default().
 	Logger *slog.Logger
-	// Now is the clock used for token expiry and the slow-down. Default
-	// time.Now; give it the store's clock.
+	// Now is the clock of the password slow-down. Default time.Now.
+	// (Token expiry follows the store's clock.)
 	Now func() time.Time
 }
 

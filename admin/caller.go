@@ -5,9 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/channelgate/channelgate/tokenstore"
 )
@@ -115,23 +113,11 @@ func (a *api) bearer(c *caller, scheme, value string) error {
 		// token and falls back to password login on exactly this.
 		return errorf(http.StatusUnauthorized, "Bearer token authentication is not enabled")
 	}
-	tok, err := a.store.LookupToken(value)
-	switch {
-	case errors.Is(err, tokenstore.ErrMalformedToken):
-		return errorf(http.StatusUnauthorized, "malformed token")
-	case err != nil:
+	tok, err := a.store.AuthenticateToken(value)
+	if err != nil {
 		return err
-	case tok == nil:
-		return errorf(http.StatusUnauthorized, "unknown token")
-	case !tok.Revoked.IsZero():
-		return errorf(http.StatusUnauthorized, "token revoked")
-	case tok.Expired(a.cfg.Now()):
-		return errorf(http.StatusUnauthorized, "token expired since %s; create a new one", tok.Expires.UTC().Format(time.RFC3339))
 	}
 	owner, err := a.store.Account(tok.Owner)
-	if errors.Is(err, tokenstore.ErrNotFound) {
-		return errorf(http.StatusUnauthorized, "token owner no longer exists")
-	}
 	if err != nil {
 		return err
 	}
@@ -148,44 +134,19 @@ func remoteHost(r *http.Request) string {
 	return r.RemoteAddr
 }
 
-// channelPerm is what c may do on a channel (an account) as a whole:
-// admin for the account itself, site administrators and members of the
-// organization's admin groups; write for members of a write group over
-// all packages; read for any other member of one of its groups.
-func (a *api) channelPerm(c *caller, channel string) (tokenstore.Perm, error) {
-	if c.anonymous() {
-		return tokenstore.PermNone, nil
-	}
-	if c.siteAdmin() || c.name == channel {
+// perm is what c may do with a package of a channel (see
+// tokenstore.Store.Perm), or with the channel as a whole for pkg "".
+func (a *api) perm(c *caller, channel string, kind tokenstore.Kind, pkg string) (tokenstore.Perm, error) {
+	if c.operator() {
 		return tokenstore.PermAdmin, nil
 	}
-	acct, err := a.store.Account(channel)
-	if err != nil || acct.Type != tokenstore.Org {
-		return tokenstore.PermNone, err
-	}
-	groups, err := a.store.Groups(channel)
-	if err != nil {
-		return tokenstore.PermNone, err
-	}
-	best := tokenstore.PermNone
-	for _, g := range groups {
-		if !slices.Contains(g.Members, c.name) {
-			continue
-		}
-		switch {
-		case g.Perm == tokenstore.PermAdmin || g.AllPackages:
-			best = max(best, g.Perm)
-		default:
-			best = max(best, tokenstore.PermRead)
-		}
-	}
-	return best, nil
+	return a.store.Perm(c.name, channel, kind, pkg)
 }
 
 // require fails with 403 unless c holds at least perm on channel; a
 // channel that does not exist is a 404.
 func (a *api) require(c *caller, channel string, perm tokenstore.Perm) error {
-	got, err := a.channelPerm(c, channel)
+	got, err := a.perm(c, channel, tokenstore.Conda, "")
 	if err != nil {
 		return err
 	}

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"github.com/channelgate/channelgate/tokenstore"
 )
 
 // Client calls this API over HTTP, as the channelgate CLI does. It sends
@@ -164,48 +162,19 @@ func (c *Client) CreateOrg(ctx context.Context, login, owner string) (*UserInfo,
 	return &out, c.call(ctx, nil, http.MethodPost, "/orgs", http.StatusCreated, NewOrgRequest{Login: login, Owner: owner}, &out)
 }
 
-// Groups lists an organization's groups.
-func (c *Client) Groups(ctx context.Context, org string) ([]GroupInfo, error) {
-	var out []GroupInfo
-	return out, c.call(ctx, nil, http.MethodGet, pathf("/groups/%s", org), http.StatusOK, nil, &out)
+// CreateTokenWithPassword creates a token with a user's password, as
+// anaconda-client's auth --create does (req.FailIfExists refuses a name in
+// use). It leaves c.Token alone.
+func (c *Client) CreateTokenWithPassword(ctx context.Context, user, password string, req TokenRequest) (*NewToken, error) {
+	var out NewToken
+	return &out, c.call(ctx, &[2]string{user, password}, http.MethodPost, "/authentications", http.StatusOK, req, &out)
 }
 
-// PutGroup creates a group or changes its permission.
-func (c *Client) PutGroup(ctx context.Context, org, group string, perm tokenstore.Perm) error {
-	body := map[string]string{"perms": perm.String()}
-	return c.call(ctx, nil, http.MethodPost, pathf("/group/%s/%s", org, group), http.StatusNoContent, body, nil)
-}
-
-// SetGroupMember adds (in) or removes a user from a group.
-func (c *Client) SetGroupMember(ctx context.Context, org, group, user string, in bool) error {
-	return c.call(ctx, nil, putOrDelete(in), pathf("/group/%s/%s/members/%s", org, group, user), http.StatusNoContent, nil, nil)
-}
-
-// SetGroupPackage adds (in) or removes a package from a group.
-func (c *Client) SetGroupPackage(ctx context.Context, org, group, pkg string, in bool) error {
-	return c.call(ctx, nil, putOrDelete(in), pathf("/group/%s/%s/packages/%s", org, group, pkg), http.StatusNoContent, nil, nil)
-}
-
-// CreatePackage registers a package in owner's channel.
-func (c *Client) CreatePackage(ctx context.Context, owner, name string, req PackageRequest) (*PackageInfo, error) {
-	var out PackageInfo
-	return &out, c.call(ctx, nil, http.MethodPost, pathf("/package/%s/%s", owner, name), http.StatusCreated, req, &out)
-}
-
-// Package describes a package.
-func (c *Client) Package(ctx context.Context, owner, name string) (*PackageInfo, error) {
-	var out PackageInfo
-	return &out, c.call(ctx, nil, http.MethodGet, pathf("/package/%s/%s", owner, name), http.StatusOK, nil, &out)
-}
-
-// SetCollaborator adds (in) or removes a package collaborator.
-func (c *Client) SetCollaborator(ctx context.Context, owner, name, user string, in bool) error {
-	return c.call(ctx, nil, putOrDelete(in), pathf("/packages/%s/%s/collaborators/%s", owner, name, user), http.StatusCreated, nil, nil)
-}
-
-func putOrDelete(in bool) string {
-	if in {
-		return http.MethodPut
-	}
-	return http.MethodDelete
+// Scopes lists the scopes a token may hold, with their descriptions. It
+// sends no credentials.
+func (c *Client) Scopes(ctx context.Context) (map[string]string, error) {
+	var out map[string]string
+	anon := *c
+	anon.Token = ""
+	return out, anon.call(ctx, nil, http.MethodGet, "/scopes", http.StatusOK, nil, &out)
 }

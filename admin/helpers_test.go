@@ -49,11 +49,22 @@ type env struct {
 	clock *clock
 }
 
-func newEnv(t *testing.T, cfg admin.Config) *env {
+func newEnv(t *testing.T, cfg admin.Config) *env { return newEnvOn(t, cfg, nil) }
+
+// newEnvOn is newEnv on a bbolt backend wrapped by wrap (nil: as it is).
+func newEnvOn(t *testing.T, cfg admin.Config, wrap func(tokenstore.Backend) tokenstore.Backend) *env {
 	t.Helper()
 	clk := &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-	st, err := tokenstore.OpenFile(filepath.Join(t.TempDir(), "db"), tokenstore.Options{Now: clk.Now})
+	be, err := tokenstore.OpenBolt(filepath.Join(t.TempDir(), "db"), time.Second)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if wrap != nil {
+		be = wrap(be)
+	}
+	st, err := tokenstore.Open(be, tokenstore.Options{Now: clk.Now})
+	if err != nil {
+		be.Close()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })

@@ -75,16 +75,22 @@ func packageInfo(recs []*tokenstore.Package) PackageInfo {
 	return info
 }
 
-// visible reports whether c may see a package: it is public, c is a
-// collaborator, or c is a member of the owning channel.
+// visible reports whether c may see a package: one of its kinds is
+// public or readable by c.
 func (a *api) visible(c *caller, recs []*tokenstore.Package) (bool, error) {
 	for _, p := range recs {
-		if p.Public || slices.Contains(p.Collaborators, c.name) {
+		if p.Public {
+			return true, nil
+		}
+		perm, err := a.perm(c, p.Channel, p.Kind, p.Name)
+		if err != nil {
+			return false, err
+		}
+		if perm >= tokenstore.PermRead {
 			return true, nil
 		}
 	}
-	perm, err := a.channelPerm(c, recs[0].Channel)
-	return perm >= tokenstore.PermRead, err
+	return false, nil
 }
 
 // readPackage returns the package in the path if c may see it; a hidden
@@ -145,6 +151,9 @@ func (a *api) createPackage(r *http.Request, c *caller) (int, any, error) {
 		if err != nil {
 			return 0, nil, err
 		}
+		if slices.Contains(want, k) {
+			continue
+		}
 		switch _, err := a.store.Package(owner, k, name); {
 		case err == nil:
 			return 0, nil, errorf(http.StatusConflict, "%s package %s/%s already exists", k, owner, name)
@@ -165,13 +174,9 @@ func (a *api) createPackage(r *http.Request, c *caller) (int, any, error) {
 	if req.Summary != nil {
 		summary = *req.Summary
 	}
-	var recs []*tokenstore.Package
-	for _, k := range want {
-		p, err := a.store.PutPackage(c.actor(), owner, k, name, *req.Public, summary)
-		if err != nil {
-			return 0, nil, err
-		}
-		recs = append(recs, p)
+	recs, err := a.store.PutPackages(c.actor(), owner, want, name, *req.Public, summary)
+	if err != nil {
+		return 0, nil, err
 	}
 	return http.StatusCreated, packageInfo(recs), nil
 }
@@ -187,17 +192,12 @@ func (a *api) patchPackage(r *http.Request, c *caller) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	kinds := make([]tokenstore.Kind, len(recs))
 	for i, p := range recs {
-		public, summary := p.Public, p.Summary
-		if req.Public != nil {
-			public = *req.Public
-		}
-		if req.Summary != nil {
-			summary = *req.Summary
-		}
-		if recs[i], err = a.store.PutPackage(c.actor(), p.Channel, p.Kind, p.Name, public, summary); err != nil {
-			return 0, nil, err
-		}
+		kinds[i] = p.Kind
+	}
+	if recs, err = a.store.UpdatePackages(c.actor(), r.PathValue("owner"), kinds, r.PathValue("name"), req.Public, req.Summary); err != nil {
+		return 0, nil, err
 	}
 	return http.StatusOK, packageInfo(recs), nil
 }

@@ -19,7 +19,8 @@ func init() {
 
 // APIHandler serves the anaconda.org-compatible account and token API
 // (package admin) on the same store as the channelgate handler. Mount it
-// with its prefix stripped (handle_path /api/*); anaconda-client then
+// with its prefix stripped (uri strip_prefix /api, matching /api too, which
+// anaconda-client probes with HEAD before login); anaconda-client then
 // works with `anaconda config --set url https://HOST/api`. It answers every
 // request itself.
 type APIHandler struct {

@@ -114,7 +114,9 @@ http://localhost:%[2]d {
 			request>uri regexp ^/t/[^/]* /t/<TOKEN>
 		}
 	}
-	handle_path /api/* {
+	@api path /api /api/*
+	handle @api {
+		uri strip_prefix /api
 		channelgate_api {
 			db %[4]s
 			operator_secret %[5]s

@@ -18,6 +18,10 @@ func TestSliceThroughAPI(t *testing.T) {
 	ctx := context.Background()
 	api := g.base + "/api"
 	op := &admin.Client{BaseURL: api, Token: operatorSecret}
+	// anaconda-client's first call at login: HEAD on the bare prefix.
+	if status, _, _ := g.do("HEAD", "/api", nil); status != 200 {
+		t.Fatalf("HEAD /api: %d, want 200", status)
+	}
 
 	if _, err := op.CreateUser(ctx, admin.NewUserRequest{Login: "carol", Email: "carol@example.com",
 		Password: "carol-pw1", PasswordConfirmation: "carol-pw1", AcceptTerms: true}); err != nil {

@@ -1,6 +1,7 @@
 package tokenstore
 
 import (
+	"errors"
 	"net/mail"
 	"strings"
 	"time"
@@ -176,9 +177,14 @@ func (s *Store) Authenticate(name, password string) (*Account, error) {
 }
 
 // ChangePassword replaces a user's password after checking the old one.
+// A wrong old password fails with ErrAuth; a store failure is returned as
+// it is.
 func (s *Store) ChangePassword(actor Actor, name, old, newPass, confirm string) error {
-	if _, err := s.Authenticate(name, old); err != nil {
+	switch _, err := s.Authenticate(name, old); {
+	case errors.Is(err, ErrAuth):
 		return errorf(ErrAuth, "the old password is wrong")
+	case err != nil:
+		return err
 	}
 	if err := s.checkNewPassword(newPass, confirm); err != nil {
 		return err

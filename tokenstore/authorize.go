@@ -72,13 +72,16 @@ type Decision struct {
 func (s *Store) Authorize(r Request) Decision {
 	v, err := s.view()
 	if err != nil {
-		return Decision{Outcome: Unavailable, Reason: ReasonStoreError, Message: "access store unavailable", Err: err}
+		return unavailable(err)
 	}
 	var tok *Token
 	if r.Secret != "" {
-		var d Decision
-		if tok, d = s.authenticateToken(v, r.Secret); tok == nil {
-			return d
+		var reason Reason
+		if tok, reason, err = s.authenticateToken(v, r.Secret); err != nil {
+			if reason == ReasonStoreError {
+				return unavailable(err)
+			}
+			return Decision{Outcome: Unauthenticated, Reason: reason, Message: err.Error()}
 		}
 	}
 	if !r.Write && v.publicRead(r.Channel, r.Kind, r.Package, r.UnregisteredPublic) {
@@ -107,31 +110,51 @@ func (s *Store) Authorize(r Request) Decision {
 	return Decision{Outcome: Allow, Reason: ReasonGranted, Token: tok}
 }
 
-// authenticateToken resolves a secret to a live token, or returns the
-// refusal.
-func (s *Store) authenticateToken(v *aclView, secret string) (*Token, Decision) {
+// AuthenticateToken returns the live token a secret stands for and
+// records its use (written in the next last-used batch). A secret that
+// is malformed, unknown, revoked, expired or whose owner no longer exists
+// fails with an error wrapping ErrAuth whose message is the one line the
+// gateway answers with; a store failure is returned as it is, never as
+// ErrAuth.
+func (s *Store) AuthenticateToken(secret string) (*Token, error) {
+	v, err := s.view()
+	if err != nil {
+		return nil, err
+	}
+	tok, _, err := s.authenticateToken(v, secret)
+	return tok, err
+}
+
+// authenticateToken resolves a secret to a live token, or says why not:
+// a Reason with an ErrAuth error, or ReasonStoreError with the failure.
+func (s *Store) authenticateToken(v *aclView, secret string) (*Token, Reason, error) {
 	ct, err := s.lookup(secret)
 	switch {
 	case errors.Is(err, ErrMalformedToken):
-		return nil, Decision{Outcome: Unauthenticated, Reason: ReasonMalformedToken, Message: "malformed token"}
+		return nil, ReasonMalformedToken, errorf(ErrAuth, "malformed token")
 	case err != nil:
-		return nil, Decision{Outcome: Unavailable, Reason: ReasonStoreError, Message: "access store unavailable", Err: err}
+		return nil, ReasonStoreError, err
 	case ct == nil:
-		return nil, Decision{Outcome: Unauthenticated, Reason: ReasonUnknownToken, Message: "unknown token"}
+		return nil, ReasonUnknownToken, errorf(ErrAuth, "unknown token")
 	}
 	tok := ct.tok
 	now := s.now()
 	switch {
 	case !tok.Revoked.IsZero():
-		return nil, Decision{Outcome: Unauthenticated, Reason: ReasonRevoked, Message: "token revoked"}
+		return nil, ReasonRevoked, errorf(ErrAuth, "token revoked")
 	case tok.Expired(now):
-		return nil, Decision{Outcome: Unauthenticated, Reason: ReasonExpired,
-			Message: "token expired since " + tok.Expires.UTC().Format(time.RFC3339) + "; revoke it and create a new one"}
+		return nil, ReasonExpired, errorf(ErrAuth, "token expired since %s; revoke it and create a new one",
+			tok.Expires.UTC().Format(time.RFC3339))
 	case v.accounts[tok.Owner] == nil:
-		return nil, Decision{Outcome: Unauthenticated, Reason: ReasonOwnerGone, Message: "token owner no longer exists"}
+		return nil, ReasonOwnerGone, errorf(ErrAuth, "token owner no longer exists")
 	}
 	s.touch(ct, now)
-	return tok, Decision{}
+	return tok, "", nil
+}
+
+// unavailable is the decision on a store failure: fail closed.
+func unavailable(err error) Decision {
+	return Decision{Outcome: Unavailable, Reason: ReasonStoreError, Message: "access store unavailable", Err: err}
 }
 
 func capFor(kind Kind, write bool) Caps {
@@ -210,8 +233,7 @@ func (s *Store) Visibility(viewer *Token, channel string, kind Kind, unregistere
 		// Unregistered names a group grants read on are readable (see
 		// perm), so they must be listed too.
 		for _, g := range v.memberOf[orgUser{channel, principal}] {
-			for _, name := range g.Packages {
-				name = NormalizeName(kind, name)
+			for name := range g.names[kind] {
 				if v.packages[pkgRef{channel, kind, name}] == nil {
 					vis.addException(name)
 				}

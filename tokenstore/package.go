@@ -15,6 +15,9 @@ const (
 	PyPI  Kind = "pypi"
 )
 
+// allKinds lists every Kind.
+var allKinds = []Kind{Conda, PyPI}
+
 // ParseKind accepts "conda" and "pypi".
 func ParseKind(s string) (Kind, error) {
 	switch Kind(s) {
@@ -86,34 +89,83 @@ func packageKey(channel string, kind Kind, name string) []byte {
 
 // PutPackage creates a package or changes its access and summary.
 func (s *Store) PutPackage(actor Actor, channel string, kind Kind, name string, public bool, summary string) (*Package, error) {
+	ps, err := s.PutPackages(actor, channel, []Kind{kind}, name, public, summary)
+	if err != nil {
+		return nil, err
+	}
+	return ps[0], nil
+}
+
+// PutPackages is PutPackage for several kinds of one name at once, in one
+// transaction: every kind is created or changed, or none is. It returns
+// the records in the order of kinds.
+func (s *Store) PutPackages(actor Actor, channel string, kinds []Kind, name string, public bool, summary string) ([]*Package, error) {
+	return s.editPackages(actor, channel, kinds, name, true, func(p *Package) {
+		p.Public, p.Summary = public, summary
+	})
+}
+
+// UpdatePackages changes the registered records of one name for each of
+// kinds, in one transaction: public and summary when not nil, each record
+// keeping its own value otherwise. A kind that is not registered fails
+// the whole update with ErrNotFound.
+func (s *Store) UpdatePackages(actor Actor, channel string, kinds []Kind, name string, public *bool, summary *string) ([]*Package, error) {
+	return s.editPackages(actor, channel, kinds, name, false, func(p *Package) {
+		if public != nil {
+			p.Public = *public
+		}
+		if summary != nil {
+			p.Summary = *summary
+		}
+	})
+}
+
+// editPackages applies edit to the record of name for each of kinds
+// (creating missing ones if create is set) and stores them all in one
+// transaction.
+func (s *Store) editPackages(actor Actor, channel string, kinds []Kind, name string, create bool, edit func(*Package)) ([]*Package, error) {
 	if err := ValidatePackageName(name); err != nil {
 		return nil, err
 	}
-	if _, err := ParseKind(string(kind)); err != nil {
-		return nil, err
+	if len(kinds) == 0 {
+		return nil, invalidf("no package type given")
 	}
-	name = NormalizeName(kind, name)
-	var p *Package
+	for _, k := range kinds {
+		if _, err := ParseKind(string(k)); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*Package, 0, len(kinds))
 	err := s.write(actor, func(w *writeTx) error {
+		out = out[:0]
 		if _, err := getAccount(w, channel); err != nil {
 			return err
 		}
-		var err error
-		p, err = getPackage(w, channel, kind, name)
-		if isNotFound(err) {
-			p, err = &Package{Channel: channel, Name: name, Kind: kind, Collaborators: []string{}, Created: s.now().UTC()}, nil
+		for _, kind := range kinds {
+			norm := NormalizeName(kind, name)
+			p, err := getPackage(w, channel, kind, norm)
+			if create && isNotFound(err) {
+				p, err = &Package{Channel: channel, Name: norm, Kind: kind, Collaborators: []string{}, Created: s.now().UTC()}, nil
+			}
+			if err != nil {
+				return err
+			}
+			edit(p)
+			access := "private"
+			if p.Public {
+				access = "public"
+			}
+			if err := w.putPackage(p, "package.put", string(kind)+" "+access); err != nil {
+				return err
+			}
+			out = append(out, p)
 		}
-		if err != nil {
-			return err
-		}
-		p.Public, p.Summary = public, summary
-		access := "private"
-		if public {
-			access = "public"
-		}
-		return w.putPackage(p, "package.put", string(kind)+" "+access)
+		return nil
 	})
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // DeletePackage removes a package's registration (its files follow the

@@ -19,7 +19,7 @@ type aclView struct {
 	// index visibility.
 	byChannel map[chanKind][]*Package
 	// memberOf lists the groups a user belongs to in an organization.
-	memberOf map[orgUser][]*Group
+	memberOf map[orgUser][]*groupView
 	// hasPublic counts public registered packages per channel and kind.
 	hasPublic map[chanKind]bool
 }
@@ -36,6 +36,43 @@ type chanKind struct {
 }
 
 type orgUser struct{ org, user string }
+
+// groupView is a group with its package names normalized once per kind,
+// so decisions and index views do not normalize them per package checked.
+type groupView struct {
+	*Group
+	// names holds, per kind, the group's package names normalized for
+	// that kind (empty for groups over all packages).
+	names map[Kind]map[string]bool
+}
+
+func newGroupView(g *Group) *groupView {
+	gv := &groupView{Group: g, names: map[Kind]map[string]bool{}}
+	if g.AllPackages {
+		return gv
+	}
+	for _, k := range allKinds {
+		set := make(map[string]bool, len(g.Packages))
+		for _, p := range g.Packages {
+			set[NormalizeName(k, p)] = true
+		}
+		gv.names[k] = set
+	}
+	return gv
+}
+
+// covers is Group.Covers on the precomputed names.
+func (g *groupView) covers(kind Kind, name string) bool {
+	if g.AllPackages {
+		return true
+	}
+	set, ok := g.names[kind]
+	if !ok {
+		// A kind this view did not precompute: fall back to the group.
+		return g.Group.Covers(kind, name)
+	}
+	return set[name]
+}
 
 // view returns the current access view, rebuilding it if a change was
 // committed since it was built.
@@ -62,7 +99,7 @@ func (s *Store) view() (*aclView, error) {
 
 func buildView(be Backend, gen uint64) (*aclView, error) {
 	v := &aclView{gen: gen, accounts: map[string]*Account{}, packages: map[pkgRef]*Package{},
-		byChannel: map[chanKind][]*Package{}, memberOf: map[orgUser][]*Group{}, hasPublic: map[chanKind]bool{}}
+		byChannel: map[chanKind][]*Package{}, memberOf: map[orgUser][]*groupView{}, hasPublic: map[chanKind]bool{}}
 	err := be.View(func(tx Tx) error {
 		err := tx.ForEach(bucketAccounts, nil, func(k, raw []byte) error {
 			var a Account
@@ -80,9 +117,10 @@ func buildView(be Backend, gen uint64) (*aclView, error) {
 			if err := json.Unmarshal(raw, &g); err != nil {
 				return fmt.Errorf("group %q: %w", k, ErrCorrupt)
 			}
+			gv := newGroupView(&g)
 			for _, m := range g.Members {
 				ou := orgUser{g.Org, m}
-				v.memberOf[ou] = append(v.memberOf[ou], &g)
+				v.memberOf[ou] = append(v.memberOf[ou], gv)
 			}
 			return nil
 		})
@@ -109,9 +147,24 @@ func buildView(be Backend, gen uint64) (*aclView, error) {
 	return v, nil
 }
 
-// perm is what principal (an account name, "" for anonymous) may do with a
-// package (normalized name; "" for the channel as a whole), visibility
-// aside.
+// Perm is what principal (an account name, "" for anonymous) may do with
+// a package of a channel (any spelling; it is normalized for kind), or
+// with the channel as a whole for pkg "", visibility aside: PermAdmin for
+// the channel's own account and site administrators; for members of the
+// organization's groups, the group's permission on the packages it covers
+// (all packages for the owners group), admin on the channel as a whole for
+// admin groups, and read on the channel as a whole for any other member;
+// PermWrite for a package's collaborators; PermNone otherwise. The error
+// is a store failure.
+func (s *Store) Perm(principal, channel string, kind Kind, pkg string) (Perm, error) {
+	v, err := s.view()
+	if err != nil {
+		return PermNone, err
+	}
+	return v.perm(principal, channel, kind, NormalizeName(kind, pkg)), nil
+}
+
+// perm is Perm on this view, with pkg already normalized.
 func (v *aclView) perm(principal, channel string, kind Kind, pkg string) Perm {
 	if principal == "" {
 		return PermNone
@@ -127,9 +180,13 @@ func (v *aclView) perm(principal, channel string, kind Kind, pkg string) Perm {
 		switch {
 		case g.AllPackages:
 			best = max(best, g.Perm)
+		case pkg == "" && g.Perm == PermAdmin:
+			// Admin groups administer the organization (its groups and
+			// tokens), whatever packages they list.
+			best = PermAdmin
 		case pkg == "":
 			best = max(best, PermRead) // some packages: the channel's index is readable
-		case g.Covers(kind, pkg):
+		case g.covers(kind, pkg):
 			best = max(best, g.Perm)
 		}
 	}

@@ -1,0 +1,243 @@
+package caddymodule
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// cliEnv runs channelgate commands in this process, as `caddy channelgate
+// ...` would, with an environment of its own.
+type cliEnv struct {
+	t   *testing.T
+	env map[string]string
+}
+
+func newCLIEnv(t *testing.T, env map[string]string) *cliEnv {
+	if env["CHANNELGATE_CONFIG"] == "" {
+		env["CHANNELGATE_CONFIG"] = filepath.Join(t.TempDir(), "channelgate", "config.json")
+	}
+	return &cliEnv{t: t, env: env}
+}
+
+// with returns a copy of e with more environment.
+func (e *cliEnv) with(kv ...string) *cliEnv {
+	env := map[string]string{}
+	for k, v := range e.env {
+		env[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		env[kv[i]] = kv[i+1]
+	}
+	return &cliEnv{t: e.t, env: env}
+}
+
+// run executes one command line with stdin and returns its outputs.
+func (e *cliEnv) run(stdin string, args ...string) (stdout, stderr string, err error) {
+	root := &cobra.Command{Use: "channelgate"}
+	buildCLI(root, func(k string) string { return e.env[k] }, nil)
+	var out, errOut bytes.Buffer
+	root.SetArgs(args)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	err = root.Execute()
+	return out.String(), errOut.String(), err
+}
+
+// ok runs a command that must succeed and returns its standard output.
+func (e *cliEnv) ok(stdin string, args ...string) string {
+	e.t.Helper()
+	out, errOut, err := e.run(stdin, args...)
+	if err != nil {
+		e.t.Fatalf("channelgate %s: %v\nstderr: %s", strings.Join(args, " "), err, errOut)
+	}
+	return out
+}
+
+// fails runs a command that must fail with an error containing msg.
+func (e *cliEnv) fails(msg, stdin string, args ...string) {
+	e.t.Helper()
+	_, _, err := e.run(stdin, args...)
+	if err == nil || !strings.Contains(err.Error(), msg) || strings.Contains(err.Error(), "\n") {
+		e.t.Fatalf("channelgate %s: error %v, want one line containing %q", strings.Join(args, " "), err, msg)
+	}
+}
+
+func fileMode(t *testing.T, path string) os.FileMode {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Mode().Perm()
+}
+
+var tokenLine = regexp.MustCompile(`^cgt-[A-Za-z0-9]+\n$`)
+
+// TestCLIWalkThrough is the README's walk-through: the operator creates a
+// user and an organization, the user logs in, creates an organization
+// token, lists it, downloads with it and revokes it.
+func TestCLIWalkThrough(t *testing.T) {
+	g := startGateway(t, "")
+	site := g.base + "/api"
+	user := newCLIEnv(t, map[string]string{"CHANNELGATE_SITE": site})
+	op := user.with("CHANNELGATE_TOKEN", operatorSecret)
+
+	op.ok("carol-pw-1\n", "user", "create", "--login", "carol", "--email", "carol@example.com")
+	op.ok("", "org", "create", "--login", "labs", "--owner", "carol")
+	op.ok("", "package", "add", "labs/model", "--private")
+	g.file("labs/noarch/model-1.0-0.conda", "MODEL")
+	path := "/labs/noarch/model-1.0-0.conda"
+
+	// The user logs in with --site (not the environment): the site is
+	// kept with the token.
+	user = newCLIEnv(t, map[string]string{})
+	user.fails("no site", "", "whoami")
+	user.fails("invalid user name or password", "wrong-password\n", "--site", site, "login", "--username", "carol")
+	out := user.ok("carol-pw-1\n", "--site", site, "login", "--username", "carol", "--hostname", "laptop")
+	if !strings.Contains(out, "carol") || strings.Contains(out, "carol-pw-1") {
+		t.Fatalf("login printed %q", out)
+	}
+	cfgPath := user.env["CHANNELGATE_CONFIG"]
+	if m := fileMode(t, cfgPath); m != 0o600 {
+		t.Errorf("config file mode %o, want 600", m)
+	}
+	if m := fileMode(t, filepath.Dir(cfgPath)); m != 0o700 {
+		t.Errorf("config directory mode %o, want 700", m)
+	}
+	if out := user.ok("", "whoami"); !strings.Contains(out, "carol") {
+		t.Fatalf("whoami: %q", out)
+	}
+
+	out = user.ok("carol-pw-1\n", "auth", "--create", "--name", "ci", "--org", "labs", "--scopes", "conda:download api:read")
+	if !tokenLine.MatchString(out) {
+		t.Fatalf("auth --create printed %q, want the token alone", out)
+	}
+	tok := strings.TrimSpace(out)
+	outFile := filepath.Join(t.TempDir(), "token")
+	if out := user.ok("carol-pw-1\n", "auth", "-c", "-n", "ci2", "-o", "labs", "-s", "conda:download", "--out", outFile); out != "" {
+		t.Fatalf("auth --create --out printed %q", out)
+	}
+	if b, err := os.ReadFile(outFile); err != nil || !tokenLine.Match(b) {
+		t.Fatalf("token file %q, %v", b, err)
+	}
+	if m := fileMode(t, outFile); m != 0o600 {
+		t.Errorf("token file mode %o, want 600", m)
+	}
+	user.fails("already exists", "carol-pw-1\n", "auth", "--create", "--name", "ci", "--org", "labs")
+
+	table := user.ok("", "auth", "--list", "--org", "labs")
+	if !strings.Contains(table, "ci2") || !strings.Contains(table, "conda:download,api:read") || strings.Contains(table, tok) {
+		t.Fatalf("auth --list:\n%s", table)
+	}
+	var listed []map[string]any
+	if err := json.Unmarshal([]byte(user.ok("", "--json", "auth", "--list", "--org", "labs")), &listed); err != nil || len(listed) != 2 {
+		t.Fatalf("auth --list --json: %v %v", listed, err)
+	}
+	if raw, _ := json.Marshal(listed); bytes.Contains(raw, []byte(tok)) {
+		t.Fatal("the JSON listing holds the secret")
+	}
+	if info := user.with("CHANNELGATE_TOKEN", tok).ok("", "auth", "--info"); !strings.Contains(info, "labs") {
+		t.Fatalf("auth --info with the org token: %q", info)
+	}
+
+	if status, body, _ := g.do("GET", "/t/"+tok+path, nil); status != 200 || body != "MODEL" {
+		t.Fatalf("download with the token: %d %q", status, body)
+	}
+	if out := user.ok("", "auth", "-r", "ci", "--org", "labs"); !strings.Contains(out, "ci") {
+		t.Fatalf("auth -r printed %q", out)
+	}
+	if status, body, _ := g.do("GET", "/t/"+tok+path, nil); status != 401 || !strings.Contains(body, "revoked") {
+		t.Fatalf("download after auth -r: %d %q", status, body)
+	}
+	user.fails("no token named", "", "auth", "--remove", "ci", "--org", "labs")
+
+	user.ok("", "logout")
+	if out := user.ok("", "whoami"); !strings.Contains(out, "Anonymous User") {
+		t.Fatalf("whoami after logout: %q", out)
+	}
+	user.fails("not logged in", "", "logout")
+	if b, err := os.ReadFile(cfgPath); err != nil || strings.Contains(string(b), `"token"`) {
+		t.Fatalf("config after logout: %s %v", b, err)
+	}
+}
+
+// TestCLIManage drives the group and package commands and their errors.
+func TestCLIManage(t *testing.T) {
+	g := startGateway(t, "")
+	g.seed() // alice owns acme; bob reads acme/shared
+	op := newCLIEnv(t, map[string]string{"CHANNELGATE_SITE": g.base + "/api", "CHANNELGATE_TOKEN": operatorSecret})
+	bob := op.with("CHANNELGATE_TOKEN", "")
+	bob.ok("secret-pw\n", "login", "--username", "bob")
+
+	op.ok("", "group", "add", "acme/devs", "--perms", "write", "--member", "bob", "--package", "tools")
+	groups := op.ok("", "group", "list", "acme")
+	if !regexp.MustCompile(`devs\s+write\s+bob\s+tools`).MatchString(groups) || !strings.Contains(groups, "(all)") {
+		t.Fatalf("group list:\n%s", groups)
+	}
+	op.ok("", "package", "add", "acme/tools", "--type", "conda", "--type", "pypi", "--private", "--summary", "the tools")
+	out := op.ok("", "package", "update", "acme/tools", "--collaborator", "alice")
+	if !regexp.MustCompile(`types\s+conda,pypi`).MatchString(out) || !regexp.MustCompile(`collaborators\s+alice`).MatchString(out) {
+		t.Fatalf("package update:\n%s", out)
+	}
+	op.ok("", "package", "update", "acme/tools", "--public")
+
+	// bob sees what he may read: open (public), shared (group readers),
+	// tools (public); not secret nor the private pypi acme-tools.
+	var pkgs []struct {
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal([]byte(bob.ok("", "--json", "package", "list", "acme")), &pkgs); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range pkgs {
+		names = append(names, p.Name)
+	}
+	if strings.Join(names, " ") != "open shared tools" {
+		t.Fatalf("bob's packages: %v", names)
+	}
+	if scopes := bob.ok("", "auth", "--list-scopes"); !strings.Contains(scopes, "conda:download") {
+		t.Fatalf("list-scopes:\n%s", scopes)
+	}
+
+	for _, tc := range []struct {
+		name string
+		env  *cliEnv
+		msg  string
+		args []string
+	}{
+		{"not an admin", bob, "bob may not administer acme", []string{"group", "add", "acme/x"}},
+		{"bad perms", op, "permission must be", []string{"group", "add", "acme/x", "--perms", "owner"}},
+		{"bad group spec", op, "ORG/GROUP", []string{"group", "add", "acme"}},
+		{"bad package spec", op, "OWNER/NAME", []string{"package", "add", "tools"}},
+		{"exists", op, "already exists", []string{"package", "add", "acme/tools", "--type", "pypi"}},
+		{"public and private", op, "none of the others can be", []string{"package", "update", "acme/tools", "--public", "--private"}},
+		{"nothing to change", op, "nothing to change", []string{"package", "update", "acme/tools"}},
+		{"no action", op, "at least one of the flags", []string{"auth"}},
+		{"create without a name", bob, "--name is required", []string{"auth", "--create"}},
+		{"user without login", op, `"login" not set`, []string{"user", "create", "--email", "x@example.com"}},
+		{"password from empty stdin", op, "no password on standard input", []string{"user", "create", "--login", "dave", "--email", "d@example.com"}},
+		{"last owner", op, "last member of owners", []string{"group", "remove", "acme/owners", "--member", "alice"}},
+		{"bad site", op, "must be an http or https URL", []string{"--site", "ftp://x", "whoami"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.env.fails(tc.msg, "", tc.args...) })
+	}
+
+	op.ok("", "package", "remove", "acme/tools", "--collaborator", "alice")
+	op.ok("", "package", "remove", "acme/tools")
+	op.ok("", "group", "remove", "acme/devs", "--member", "bob")
+	op.ok("", "group", "remove", "acme/devs")
+	if groups := op.ok("", "group", "list", "acme"); strings.Contains(groups, "devs") {
+		t.Fatalf("group list after remove:\n%s", groups)
+	}
+	op.fails("no package acme/tools", "", "package", "update", "acme/tools", "--public")
+	bob.fails("bob may not write to acme", "", "package", "add", "acme/tools")
+}

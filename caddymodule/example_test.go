@@ -1,0 +1,40 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+)
+
+// TestCaddyfileExample adapts the repository's Caddyfile.example (what
+// `caddy validate --config Caddyfile.example` starts with) and checks
+// that it serves the API at /api with the operator secret from the
+// environment.
+func TestCaddyfileExample(t *testing.T) {
+	body, err := os.ReadFile("../Caddyfile.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CHANNELGATE_ADMIN_TOKEN", "example-operator-secret")
+	cfg, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt(body, map[string]any{"filename": "Caddyfile.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range warnings {
+		t.Errorf("warning: %s", w.String())
+	}
+	var v any
+	if err := json.Unmarshal(cfg, &v); err != nil {
+		t.Fatal(err)
+	}
+	s := string(cfg)
+	for _, want := range []string{`"handler":"channelgate_api"`, `"operator_secret":"example-operator-secret"`,
+		`"path":["/api","/api/*"]`, `"handler":"channelgate"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("adapted config lacks %s:\n%s", want, s)
+		}
+	}
+}
