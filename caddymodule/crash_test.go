@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -101,7 +100,7 @@ func crashWorker(ctx context.Context, t *testing.T, m *crashModel, op *admin.Cli
 				victim.state, victim.pending = stateRevoked, ""
 				m.ackRevoke++
 				acked.Add(1)
-			case isAPIError(err):
+			case crashAnswered(err):
 				t.Errorf("revoke %s: answered %v", victim.name, err)
 			default:
 				// No answer: the revocation stays pending, and the
@@ -126,7 +125,7 @@ func crashWorker(ctx context.Context, t *testing.T, m *crashModel, op *admin.Cli
 			tok.secret, tok.state, tok.pending = created.Token, stateLive, ""
 			m.ackCreate++
 			acked.Add(1)
-		case isAPIError(err):
+		case crashAnswered(err):
 			t.Errorf("create %s: answered %v", tok.name, err)
 		default:
 			m.inFlight++
@@ -137,7 +136,7 @@ func crashWorker(ctx context.Context, t *testing.T, m *crashModel, op *admin.Cli
 	}
 }
 
-func isAPIError(err error) bool {
+func crashAnswered(err error) bool {
 	var e *admin.Error
 	return errors.As(err, &e)
 }
@@ -170,11 +169,11 @@ func TestCrashSafety(t *testing.T) {
 	dir := t.TempDir()
 	storage := filepath.Join(dir, "storage")
 	content := fmt.Appendf(nil, "SECRET-PACKAGE-%d", seed)
-	writeFile(t, filepath.Join(storage, filepath.FromSlash(crashPrivate)), content)
+	procWriteFile(t, filepath.Join(storage, filepath.FromSlash(crashPrivate)), content)
 	db := filepath.Join(dir, "cg.db")
-	adminPort, sitePort := freePort(t), freePort(t)
+	adminPort, sitePort := procFreePort(t), procFreePort(t)
 	config := filepath.Join(dir, "Caddyfile")
-	writeFile(t, config, []byte(processCaddyfile(processConfig{AdminPort: adminPort, SitePort: sitePort, DB: db, Storage: storage})))
+	procWriteFile(t, config, []byte(processCaddyfile(processConfig{AdminPort: adminPort, SitePort: sitePort, DB: db, Storage: storage})))
 
 	m := &crashModel{tokens: map[string]*crashToken{}}
 	kills := 0
@@ -224,7 +223,7 @@ func TestCrashSafety(t *testing.T) {
 			t.Fatalf("cycle %d: caddy exited on its own (%d, %v) before the kill:\n%s", cycle, code, err, p.output())
 		}
 		// The process is dead: the file is what a crash left.
-		checkBoltFile(t, db, m)
+		crashCheckBoltFile(t, db, m)
 		m.mu.Lock()
 		t.Logf("cycle %d: killed after %v; %d creations and %d revocations acknowledged so far", cycle, delay, m.ackCreate, m.ackRevoke)
 		m.mu.Unlock()
@@ -232,7 +231,7 @@ func TestCrashSafety(t *testing.T) {
 			t.Fatalf("seed %d", seed)
 		}
 	}
-	checkBoltFile(t, db, m)
+	crashCheckBoltFile(t, db, m)
 	live, revoked := 0, 0
 	for _, tok := range m.tokens {
 		switch tok.state {
@@ -279,7 +278,7 @@ func (m *crashModel) verify(t *testing.T, p *caddyProcess, op *admin.Client, con
 		}
 		listed[ti.Application] = true
 	}
-	creates, revokes := auditTokenEvents(t, p, op)
+	creates, revokes := crashAuditEvents(t, p, op)
 
 	for name := range listed {
 		if m.tokens[name] == nil {
@@ -355,7 +354,7 @@ func (m *crashModel) verify(t *testing.T, p *caddyProcess, op *admin.Client, con
 	for range crashVerifyPar {
 		wg.Go(func() {
 			for c := range next {
-				c.status, c.body, c.err = download(client, p.base, "/t/"+c.tok.secret+crashPrivate, nil)
+				c.status, c.body, c.err = procGet(client, p.base, "/t/"+c.tok.secret+crashPrivate, nil, nil)
 			}
 		})
 	}
@@ -376,27 +375,9 @@ func (m *crashModel) verify(t *testing.T, p *caddyProcess, op *admin.Client, con
 	}
 }
 
-// download sends a GET and returns status and body.
-func download(client *http.Client, base, path string, hdr http.Header) (int, string, error) {
-	req, err := http.NewRequest(http.MethodGet, base+path, nil)
-	if err != nil {
-		return 0, "", err
-	}
-	for k, v := range hdr {
-		req.Header[k] = v
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
-}
-
-// auditTokenEvents reads the whole audit log through the API and counts
+// crashAuditEvents reads the whole audit log through the API and counts
 // token creations and revocations of the crash owner per token name.
-func auditTokenEvents(t *testing.T, p *caddyProcess, op *admin.Client) (creates, revokes map[string]int) {
+func crashAuditEvents(t *testing.T, p *caddyProcess, op *admin.Client) (creates, revokes map[string]int) {
 	t.Helper()
 	creates, revokes = map[string]int{}, map[string]int{}
 	client := &http.Client{Timeout: 30 * time.Second}
@@ -443,10 +424,10 @@ func auditTokenEvents(t *testing.T, p *caddyProcess, op *admin.Client) (creates,
 	}
 }
 
-// checkBoltFile opens the database of a dead process with bbolt alone and
+// crashCheckBoltFile opens the database of a dead process with bbolt alone and
 // runs bbolt's consistency check, then checks that the token records, the
 // name index and the audit log agree with each other.
-func checkBoltFile(t *testing.T, path string, m *crashModel) {
+func crashCheckBoltFile(t *testing.T, path string, m *crashModel) {
 	t.Helper()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
 	if err != nil {

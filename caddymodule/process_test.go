@@ -7,12 +7,14 @@ package caddymodule
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,9 +50,9 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// freePort asks the OS for a free port on 127.0.0.1 and returns its number
+// procFreePort asks the OS for a free port on 127.0.0.1 and returns its number
 // once the listener is closed.
-func freePort(t testing.TB) int {
+func procFreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -92,6 +94,12 @@ type processConfig struct {
 	Header      string
 }
 
+// processGatewayOptions are more channelgate options for every process
+// test's gateway, e.g. to turn off a limiter of failed requests per client
+// address: these tests send refused requests from 127.0.0.1 on purpose
+// and expect 401, never 429.
+var processGatewayOptions = ""
+
 // processCaddyfile is the Caddyfile of a process test: the API at /api
 // with the operator secret, the gateway in front of file_server, all on
 // 127.0.0.1.
@@ -104,6 +112,9 @@ func processCaddyfile(c processConfig) string {
 	apiOpts := opts.String()
 	if c.StoragePath != "" {
 		fmt.Fprintf(&opts, "\t\t\tstorage_path %s\n", c.StoragePath)
+	}
+	if processGatewayOptions != "" {
+		fmt.Fprintf(&opts, "\t\t\t%s\n", processGatewayOptions)
 	}
 	header := ""
 	if c.Header != "" {
@@ -136,7 +147,7 @@ http://:%d {
 }
 
 // writeFile writes content to path, creating its folder.
-func writeFile(t testing.TB, path string, content []byte) {
+func procWriteFile(t testing.TB, path string, content []byte) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -318,4 +329,35 @@ func runCaddyCommand(t testing.TB, home string, timeout time.Duration, args ...s
 		<-done
 		return out.String(), errors.New("caddy " + args[0] + " timed out")
 	}
+}
+
+// procGet sends a GET and returns status and body; trace may be nil.
+func procGet(client *http.Client, base, path string, hdr http.Header, trace *httptrace.ClientTrace) (int, string, error) {
+	req, err := http.NewRequest(http.MethodGet, base+path, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	if trace != nil {
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// procRandomBytes returns n random bytes.
+func procRandomBytes(t testing.TB, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
