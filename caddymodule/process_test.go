@@ -34,9 +34,17 @@ const (
 	caddyArgsEnv = "CHANNELGATE_CADDY_ARGS"
 )
 
+// testBinary is this test binary, re-executed as Caddy. It is taken at
+// start: caddytest overwrites os.Args.
+var testBinary string
+
 // TestMain runs the tests, or, in a child started by caddyCommand, Caddy's
 // own main with the arguments given in the environment.
 func TestMain(m *testing.M) {
+	testBinary = os.Args[0]
+	if exe, err := os.Executable(); err == nil {
+		testBinary = exe
+	}
 	if os.Getenv(asCaddyEnv) == "1" {
 		var args []string
 		if err := json.Unmarshal([]byte(os.Getenv(caddyArgsEnv)), &args); err != nil {
@@ -71,7 +79,7 @@ func caddyCommand(t testing.TB, home string, args ...string) *exec.Cmd {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0])
+	cmd := exec.Command(testBinary)
 	cmd.Env = append(os.Environ(),
 		asCaddyEnv+"=1",
 		caddyArgsEnv+"="+string(raw),
