@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 )
 
@@ -103,10 +104,17 @@ type processConfig struct {
 }
 
 // processGatewayOptions are more channelgate options for every process
-// test's gateway, e.g. to turn off a limiter of failed requests per client
-// address: these tests send refused requests from 127.0.0.1 on purpose
-// and expect 401, never 429.
-var processGatewayOptions = ""
+// test's gateway: the bad-token limit per client address is turned off
+// where the handler has it (failure_limit), since these tests send
+// refused tokens from 127.0.0.1 on purpose and expect 401, never 429.
+var processGatewayOptions = func() string {
+	const off = "failure_limit off"
+	var h Handler
+	if h.UnmarshalCaddyfile(caddyfile.NewTestDispenser("channelgate {\n"+off+"\n}")) == nil {
+		return off
+	}
+	return ""
+}()
 
 // processCaddyfile is the Caddyfile of a process test: the API at /api
 // with the operator secret, the gateway in front of file_server, all on
