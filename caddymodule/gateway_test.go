@@ -24,6 +24,8 @@ type gateway struct {
 	base    string
 	store   *tokenstore.Store
 	storage string
+	db      string // the bbolt file
+	config  string // the loaded Caddyfile
 }
 
 // The test Caddy's ports: caddytest's admin port and the site's port.
@@ -45,18 +47,52 @@ func testPorts() (int, int) {
 // API at /api.
 const operatorSecret = "operator-secret-for-tests"
 
+// site is what differs between test gateways; one builder (caddyfile)
+// renders every variant.
+type site struct {
+	// options are extra lines in the channelgate block.
+	options string
+	// serve is what answers decided requests; "" serves the storage
+	// folder with file_server.
+	serve string
+	// routes are extra site routes placed before the gateway (e.g. a
+	// metrics handle).
+	routes string
+}
+
 // startGateway loads a Caddyfile with extra channelgate options and returns
 // the running gateway; its storage folder starts empty.
 func startGateway(t *testing.T, options string) *gateway {
+	return startSite(t, site{options: options})
+}
+
+// startSite is startGateway for any site variant.
+func startSite(t *testing.T, s site) *gateway {
 	t.Helper()
 	dir := t.TempDir()
 	g := &gateway{t: t, dir: dir, base: fmt.Sprintf("http://localhost:%d", gatewayPort),
-		storage: filepath.Join(dir, "storage")}
+		storage: filepath.Join(dir, "storage"), db: filepath.Join(dir, "cg.db")}
 	if err := os.MkdirAll(g.storage, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	db := filepath.Join(dir, "cg.db")
-	config := fmt.Sprintf(`{
+	g.config = g.caddyfile(s)
+	g.tester = caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
+	g.tester.InitServer(g.config, "caddyfile")
+	abs, _ := filepath.Abs(g.db)
+	st, ok := openStores.Load(abs)
+	if !ok {
+		t.Fatalf("store %s not open after config load", abs)
+	}
+	g.store = st.(*tokenstore.Store)
+	return g
+}
+
+// caddyfile renders the test Caddyfile of a site variant.
+func (g *gateway) caddyfile(s site) string {
+	if s.serve == "" {
+		s.serve = "root * " + g.storage + "\n\t\tfile_server"
+	}
+	return fmt.Sprintf(`{
 	admin localhost:%[8]d
 	http_port %[1]d
 	grace_period 1ns
@@ -78,25 +114,16 @@ http://localhost:%[3]d {
 			operator_secret %[7]s
 		}
 	}
+	%[9]s
 	handle {
 		channelgate {
 			db %[4]s
 			%[5]s
 		}
-		root * %[6]s
-		file_server
+		%[6]s
 	}
 }
-`, gatewayPort, dir, gatewayPort, db, options, g.storage, operatorSecret, adminPort)
-	g.tester = caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
-	g.tester.InitServer(config, "caddyfile")
-	abs, _ := filepath.Abs(db)
-	s, ok := openStores.Load(abs)
-	if !ok {
-		t.Fatalf("store %s not open after config load", abs)
-	}
-	g.store = s.(*tokenstore.Store)
-	return g
+`, gatewayPort, g.dir, gatewayPort, g.db, s.options, s.serve, operatorSecret, adminPort, s.routes)
 }
 
 // file writes a storage file.

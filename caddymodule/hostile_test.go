@@ -1,0 +1,213 @@
+package caddymodule
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/channelgate/channelgate/tokenstore"
+)
+
+// hostileCase is one crafted request, written byte for byte to the
+// gateway, and what must come of it.
+type hostileCase struct {
+	name   string
+	method string
+	target string   // request-target as sent, with {alice}-style token placeholders
+	hdr    []string // header lines ("Name: value"), placeholders too; a Host line replaces the default
+	status int
+	// upstream is the exact request-target the storage must receive for
+	// an allowed request; "" means the storage must receive nothing.
+	upstream string
+}
+
+// rawRequest renders a case as the bytes to send.
+func (c hostileCase) rawRequest(expand func(string) string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\n", c.method, expand(c.target))
+	host := false
+	for _, h := range c.hdr {
+		host = host || strings.HasPrefix(strings.ToLower(h), "host:")
+		b.WriteString(expand(h) + "\r\n")
+	}
+	if !host {
+		fmt.Fprintf(&b, "Host: localhost:%d\r\n", gatewayPort)
+	}
+	b.WriteString("Connection: close\r\n\r\n")
+	return b.String()
+}
+
+// TestHostileRequests sends crafted requests (path traversal in every
+// spelling, odd tokens, look-alike channel names, conflicting or
+// malformed credentials, odd methods, tokens in queries, referrers and
+// cookies, huge headers, control characters) through a real Caddy whose
+// storage is reverse_proxy to a recording upstream. It proves, for each,
+// the status and that the storage never saw a refused request, and that
+// an allowed one reached it exactly at the expected path, inside the
+// authorized channel, with no Authorization header, no /t/ segment and no
+// token anywhere in its URI or headers.
+func TestHostileRequests(t *testing.T) {
+	g, up := startProxyGateway(t, "")
+	tok := g.seed()
+	if _, err := g.store.PutPackage(testActor, "bob", tokenstore.Conda, "diary", false, ""); err != nil {
+		t.Fatal(err)
+	}
+	expired, _, err := g.store.CreateToken(testActor, tokenstore.TokenSpec{Owner: "alice", CreatedBy: "alice",
+		Name: "short", MaxAge: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked, _, err := g.store.CreateToken(testActor, tokenstore.TokenSpec{Owner: "alice", CreatedBy: "alice", Name: "old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.store.RevokeToken(testActor, "alice", "old"); err != nil {
+		t.Fatal(err)
+	}
+	tok["alice/short"], tok["alice/old"] = expired, revoked
+	expand := strings.NewReplacer("{alice}", tok["alice/all"], "{bob}", tok["bob/conda"], "{pypi}", tok["alice/pypi-only"],
+		"{ci}", tok["acme/ci"], "{expired}", expired, "{revoked}", revoked,
+		"{long}", "cgt-"+strings.Repeat("A", 10<<10), "{huge}", strings.Repeat("x", 2<<20),
+		"{basic-alice}", base64.StdEncoding.EncodeToString([]byte("__token__:"+tok["alice/all"])),
+		"{basic-password}", base64.StdEncoding.EncodeToString([]byte("alice:secret-pw")),
+	).Replace
+	const (
+		secret = "/acme/noarch/secret-1.0-0.conda"
+		open   = "/acme/noarch/open-1.0-0.conda"
+	)
+
+	cases := []hostileCase{
+		// Traversal and path spellings.
+		{"dot-dot", "GET", "/acme/noarch/../noarch/secret-1.0-0.conda", nil, 400, ""},
+		{"dot-dot into another channel", "GET", "/t/{ci}/acme/../bob/noarch/diary-1.0-0.conda", nil, 400, ""},
+		{"trailing dot-dot", "GET", "/acme/noarch/..", nil, 400, ""},
+		{"single dot", "GET", "/acme/./noarch/open-1.0-0.conda", nil, 400, ""},
+		{"encoded dot-dot", "GET", "/acme/noarch/%2e%2e/noarch/secret-1.0-0.conda", nil, 400, ""},
+		{"mixed-case encoded dot-dot", "GET", "/acme/%2E%2e/acme/noarch/secret-1.0-0.conda", nil, 400, ""},
+		{"dot-dot encoded slash", "GET", "/acme/noarch/..%2fsecret-1.0-0.conda", nil, 400, ""},
+		{"encoded backslash", "GET", "/acme/noarch/..%5csecret-1.0-0.conda", nil, 400, ""},
+		{"raw backslash", "GET", `/acme/noarch\..\secret-1.0-0.conda`, nil, 400, ""},
+		{"double-encoded dot-dot", "GET", "/acme/noarch/%252e%252e/secret-1.0-0.conda", nil, 400, ""},
+		{"leading double slash", "GET", "//acme/noarch/open-1.0-0.conda", nil, 400, ""},
+		{"inner double slash", "GET", "/acme//noarch/open-1.0-0.conda", nil, 400, ""},
+		{"semicolon path parameter", "GET", secret + ";x=.json", nil, 400, ""},
+		{"encoded question mark", "GET", secret + "%3F.json", nil, 400, ""},
+		{"package file as a folder", "GET", secret + "/", nil, 400, ""},
+		{"upper-case package extension", "GET", "/acme/noarch/secret-1.0-0.CONDA", nil, 401, ""},
+		{"upper-case package name", "GET", "/acme/noarch/SECRET-1.0-0.conda", nil, 401, ""},
+
+		// Tokens in the path.
+		{"empty token", "GET", "/t//acme/noarch/open-1.0-0.conda", nil, 400, ""},
+		{"10 KB token", "GET", "/t/{long}/acme/noarch/open-1.0-0.conda", nil, 400, ""},
+		{"non-ASCII token", "GET", "/t/cgt-%C3%A4bcdefghijklmnopqrstuvwxyz0123456789/acme" + open[5:], nil, 401, ""},
+		{"underscore token", "GET", "/t/cgt_abcdefghijklmnopqrstuvwxyz0123456789/acme" + open[5:], nil, 401, ""},
+		{"token without channel", "GET", "/t/{alice}", nil, 400, ""},
+		{"upper-case /T/", "GET", "/T/{alice}" + secret, nil, 400, ""},
+		{"two /t/ segments", "GET", "/t/{alice}/t/{bob}" + secret, nil, 400, ""},
+		{"token after the channel", "GET", "/acme/t/{alice}/noarch/repodata.json", nil, 400, ""},
+		{"token under a path prefix", "GET", "/mirror/t/{alice}" + open, nil, 400, ""},
+		{"expired token", "GET", "/t/{expired}" + secret, nil, 401, ""},
+		{"revoked token", "GET", "/t/{revoked}" + open, nil, 401, ""},
+		{"token of channel A on channel B", "GET", "/t/{ci}/bob/noarch/diary-1.0-0.conda", nil, 403, ""},
+		{"token on its own channel", "GET", "/t/{bob}/bob/noarch/diary-1.0-0.conda", nil, 200, "/bob/noarch/diary-1.0-0.conda"},
+		{"path token", "GET", "/t/{alice}" + secret, nil, 200, secret},
+		{"path token with a label", "GET", "/t/{alice}/acme/label/dev/noarch/secret-2.0-0.conda", nil, 200, "/acme/label/dev/noarch/secret-2.0-0.conda"},
+		{"absolute-form target", "GET", fmt.Sprintf("http://localhost:%d/t/{alice}%s", gatewayPort, secret), nil, 200, secret},
+
+		// Channel and package look-alikes.
+		{"upper-case channel", "GET", "/ACME/noarch/secret-1.0-0.conda", nil, 400, ""},
+		{"capitalized channel", "GET", "/t/{alice}/Acme/noarch/secret-1.0-0.conda", nil, 400, ""},
+		{"Cyrillic a, encoded", "GET", "/%D0%B0cme/noarch/secret-1.0-0.conda", nil, 400, ""},
+		{"Cyrillic a, raw UTF-8", "GET", "/\xd0\xb0cme/noarch/secret-1.0-0.conda", nil, 400, ""},
+		{"fullwidth a", "GET", "/%EF%BD%81cme/noarch/secret-1.0-0.conda", nil, 400, ""},
+		{"PyPI project spelling anonymous", "GET", "/acme/simple/Acme.Tools/", nil, 401, ""},
+		{"PyPI project spelling with token", "GET", "/t/{pypi}/acme/simple/Acme.Tools/", nil, 200, "/acme/simple/acme-tools/"},
+
+		// Credentials in headers.
+		{"two Authorization headers, same token", "GET", secret, []string{"Authorization: token {alice}", "Authorization: token {alice}"}, 400, ""},
+		{"two Authorization headers, different tokens", "GET", open, []string{"Authorization: token {bob}", "Authorization: token {alice}"}, 400, ""},
+		{"path and header tokens differ", "GET", "/t/{bob}" + secret, []string{"Authorization: token {alice}"}, 400, ""},
+		{"path and header tokens agree", "GET", "/t/{alice}" + secret, []string{"Authorization: Bearer {alice}"}, 200, secret},
+		{"malformed Basic base64", "GET", secret, []string{"Authorization: Basic !!not-base64!!"}, 400, ""},
+		{"Basic with a password", "GET", secret, []string{"Authorization: Basic {basic-password}"}, 401, ""},
+		{"empty Basic", "GET", secret, []string{"Authorization: Basic Og=="}, 400, ""},
+		{"scheme without credentials", "GET", secret, []string{"Authorization: token"}, 400, ""},
+		{"unsupported scheme", "GET", secret, []string{`Authorization: Digest username="alice"`}, 400, ""},
+		{"Basic token", "GET", secret, []string{"Authorization: Basic {basic-alice}"}, 200, secret},
+		{"lower-case bearer", "GET", open, []string{"Authorization: bearer {alice}"}, 200, open},
+
+		// Methods.
+		{"TRACE", "TRACE", open, nil, 405, ""},
+		{"OPTIONS", "OPTIONS", open, nil, 405, ""},
+		{"PROPFIND", "PROPFIND", "/acme/", []string{"Depth: infinity"}, 405, ""},
+		{"CONNECT", "CONNECT", "localhost:80", nil, 405, ""},
+		{"anonymous PUT on a public channel", "PUT", "/acme/noarch/open-2.0-0.conda", []string{"Content-Length: 0"}, 401, ""},
+
+		// Secrets where the gateway does not read them.
+		{"query token on a private package", "GET", secret + "?token={alice}", nil, 401, ""},
+		{"query token on a public package", "GET", open + "?token={alice}", nil, 200, open},
+		{"query beside a path token", "GET", "/t/{alice}" + secret + "?x=1", nil, 200, secret},
+		{"referrer carrying a token", "GET", open, []string{"Referer: http://localhost/t/{alice}/acme/"}, 200, open},
+		{"cookie carrying a token", "GET", open, []string{"Cookie: cg={alice}"}, 200, open},
+
+		// Sizes and bytes the HTTP layer refuses.
+		{"2 MB header", "GET", open, []string{"X-Big: {huge}"}, 431, ""},
+		{"raw NUL in the path", "GET", "/acme/noarch/open\x00-1.0-0.conda", nil, 400, ""},
+		{"encoded NUL", "GET", "/acme/noarch/open%00-1.0-0.conda", nil, 400, ""},
+		{"raw control character", "GET", "/acme/noarch/open\x01-1.0-0.conda", nil, 400, ""},
+		{"encoded control character", "GET", "/acme/noarch/open%01-1.0-0.conda", nil, 400, ""},
+		{"encoded DEL", "GET", "/acme/noarch/open%7f-1.0-0.conda", nil, 400, ""},
+		{"CR inside a header", "GET", open, []string{"X-A: b\rc"}, 400, ""},
+		{"NUL inside a header", "GET", open, []string{"Authorization: token {alice}\x00"}, 400, ""},
+	}
+
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			up.take()
+			status, body := g.raw(tc.rawRequest(expand))
+			seen := up.take()
+			if status != tc.status {
+				t.Errorf("status %d %q, want %d", status, body, tc.status)
+			}
+			if tc.upstream == "" {
+				if len(seen) != 0 {
+					t.Fatalf("refused request reached the storage: %v", seen)
+				}
+				return
+			}
+			if len(seen) != 1 {
+				t.Fatalf("storage saw %d requests, want 1: %v", len(seen), seen)
+			}
+			checkForwarded(t, seen[0], tc.upstream, tok)
+		})
+	}
+}
+
+// checkForwarded asserts that a request the storage received is exactly
+// want and carries no credential.
+func checkForwarded(t *testing.T, r seenRequest, want string, tokens map[string]string) {
+	t.Helper()
+	if r.URI != want {
+		t.Errorf("storage asked for %q, want %q", r.URI, want)
+	}
+	if strings.Contains(r.URI, "/t/") || strings.Contains(r.URI, "?") {
+		t.Errorf("forwarded URI %q has a /t/ segment or a query", r.URI)
+	}
+	if v := r.Header.Values("Authorization"); len(v) > 0 {
+		t.Errorf("forwarded request has Authorization %q", v)
+	}
+	for name, vals := range r.Header {
+		for _, v := range vals {
+			if strings.Contains(v, tokenstore.TokenPrefix) {
+				t.Errorf("forwarded header %s carries a token-like value", name)
+			}
+		}
+	}
+	for name, secret := range tokens {
+		if strings.Contains(r.String(), secret) {
+			t.Errorf("forwarded request carries token %s", name)
+		}
+	}
+}
