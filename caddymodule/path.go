@@ -59,6 +59,12 @@ func parsePath(p string) (target, error) {
 		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
 			return t, pathError("path contains a control character or backslash")
 		}
+		// Decoded, these come from %25, %3B, %3F, %23: an upstream that
+		// decodes again or drops path parameters would see another
+		// path than the decision did. No package name contains them.
+		if c := p[i]; c == '%' || c == ';' || c == '?' || c == '#' {
+			return t, pathError("path contains an encoded '%', ';', '?' or '#'")
+		}
 	}
 	rest := p[1:]
 	if strings.HasPrefix(rest, "t/") {
@@ -78,6 +84,10 @@ func parsePath(p string) (target, error) {
 		}
 		if s == "" && i != len(segs)-1 {
 			return t, pathError("path contains an empty segment")
+		}
+		if looksLikeToken(s) {
+			// The storage would receive it: /t/<token>/ goes first.
+			return t, pathError("path contains a token outside a leading /t/<token>/")
 		}
 	}
 	t.channel = segs[0]
@@ -128,7 +138,17 @@ func (t *target) classifyConda(segs []string) error {
 		t.subdir = segs[0]
 	}
 	if len(segs) != 2 {
-		return nil // channel root files, shards, and anything else: channel level
+		// Channel root files, shards, and anything else: channel level.
+		// A package file name is only a package at <subdir>/<file>;
+		// elsewhere (a trailing slash, a label with no subdir) a lenient
+		// storage might still serve the package under a channel-level
+		// decision.
+		for _, s := range segs {
+			if _, isPkg, _ := condaPackageName(s); isPkg {
+				return pathError("package file outside <subdir>/<file>")
+			}
+		}
+		return nil
 	}
 	name, isPkg, ok := condaPackageName(segs[1])
 	if !isPkg {
@@ -146,9 +166,11 @@ func (t *target) classifyConda(segs []string) error {
 // build). isPkg tells whether the file has a package extension at all; ok
 // whether its name has the name-version-build form.
 func condaPackageName(file string) (name string, isPkg, ok bool) {
-	base, isPkg := strings.CutSuffix(file, ".conda")
+	// Extensions in any case: a case-insensitive storage serves
+	// x-1-0.CONDA as x-1-0.conda, so it must be decided as a package.
+	base, isPkg := cutSuffixFold(file, ".conda")
 	if !isPkg {
-		if base, isPkg = strings.CutSuffix(file, ".tar.bz2"); !isPkg {
+		if base, isPkg = cutSuffixFold(file, ".tar.bz2"); !isPkg {
 			return "", false, false
 		}
 	}
@@ -169,6 +191,29 @@ func validLabel(l string) bool {
 	for i := 0; i < len(l); i++ {
 		c := l[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func cutSuffixFold(s, suffix string) (string, bool) {
+	if len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix) {
+		return s[:len(s)-len(suffix)], true
+	}
+	return s, false
+}
+
+// looksLikeToken reports whether a path segment has a token's shape: the
+// prefix and at least 20 letters and digits (typos included).
+func looksLikeToken(s string) bool {
+	rest, ok := strings.CutPrefix(s, tokenstore.TokenPrefix)
+	if !ok || len(rest) < 20 {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
 			return false
 		}
 	}
