@@ -106,7 +106,7 @@ func parseRequestPath(u *url.URL) (target, error) {
 // rewrite removes every trace of the token from the request, points it at
 // the storage path and publishes who is asking.
 func (h *Handler) rewrite(r *http.Request, t *target, tok *tokenstore.Token) {
-	r.Header.Del("Authorization")
+	stripCredentials(r.Header)
 	r.URL.Path = h.layout.render(t)
 	r.URL.RawPath = ""
 	r.URL.RawQuery = "" // package stores are static: a query means nothing and may carry secrets
