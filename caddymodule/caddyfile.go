@@ -23,6 +23,7 @@ func init() {
 //	    cache_size            <entries>
 //	    storage_path          <template>
 //	    unregistered_channels public|private
+//	    failure_limit         <count> <window> | off
 //	}
 func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	var cg Handler
@@ -39,6 +40,12 @@ func (cg *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for d.NextBlock(0) {
 		if ok, err := cg.unmarshalStoreOption(d); ok || err != nil {
 			if err != nil {
+				return err
+			}
+			continue
+		}
+		if d.Val() == "failure_limit" {
+			if err := cg.unmarshalFailureLimit(d); err != nil {
 				return err
 			}
 			continue

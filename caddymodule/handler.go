@@ -31,10 +31,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if err != nil {
 		return h.refuse(w, r, http.StatusBadRequest, reasonBadRequest, err.Error())
 	}
+	if limited, err := h.throttle(w, r, secret); limited {
+		return err
+	}
 	d := h.store.Authorize(tokenstore.Request{Secret: secret, Channel: t.channel, Kind: t.kind,
 		Package: t.pkg, Write: write, UnregisteredPublic: h.unregisteredPublic})
 	switch d.Outcome {
 	case tokenstore.Unauthenticated:
+		h.noteFailure(r, d.Reason)
 		return h.refuse(w, r, http.StatusUnauthorized, d.Reason, d.Message)
 	case tokenstore.Forbidden:
 		return h.refuse(w, r, http.StatusForbidden, d.Reason, d.Message)

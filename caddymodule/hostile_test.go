@@ -3,9 +3,16 @@ package caddymodule
 import (
 	"encoding/base64"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/channelgate/channelgate/tokenstore"
 )
@@ -49,7 +56,7 @@ func (c hostileCase) rawRequest(expand func(string) string) string {
 // authorized channel, with no Authorization header, no /t/ segment and no
 // token anywhere in its URI or headers.
 func TestHostileRequests(t *testing.T) {
-	g, up := startProxyGateway(t, "")
+	g, up := startProxyGateway(t, "failure_limit off")
 	tok := g.seed()
 	if _, err := g.store.PutPackage(testActor, "bob", tokenstore.Conda, "diary", false, ""); err != nil {
 		t.Fatal(err)
@@ -210,4 +217,165 @@ func checkForwarded(t *testing.T, r seenRequest, want string, tokens map[string]
 			t.Errorf("forwarded request carries token %s", name)
 		}
 	}
+}
+
+// clientFrom is an HTTP client whose connections leave from a given
+// loopback address, so one test can be several clients.
+func clientFrom(t *testing.T, ip string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
+	tr := &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 64}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
+}
+
+// doWith sends a request with a given client.
+func (g *gateway) doWith(c *http.Client, method, path string, hdr map[string]string) (int, string, http.Header) {
+	g.t.Helper()
+	req, err := http.NewRequest(method, g.base+path, nil)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// TestBadTokenFlood proves the bad-token limit through a real Caddy: after
+// failure_limit failures from one address, that address's requests with
+// a token (even a valid one) get 429 with Retry-After and a reason, and
+// are counted as rate_limited; its anonymous requests and other
+// addresses are untouched; garbage tokens never reach the store (cache
+// counters unchanged); revoked and expired tokens count as failures.
+func TestBadTokenFlood(t *testing.T) {
+	g := startGateway(t, "failure_limit 3 1m")
+	tok := g.seed()
+	alice := tok["alice/all"]
+	const (
+		secret = "/acme/noarch/secret-1.0-0.conda"
+		open   = "/acme/noarch/open-1.0-0.conda"
+	)
+	guesser, neighbour := clientFrom(t, "127.0.0.2"), clientFrom(t, "127.0.0.3")
+	before := g.store.CacheStats()
+	limitedBefore := decisionCount(reasonRateLimited)
+
+	for i, garbage := range []string{flip(alice), "cgt-guess", "cgt-" + strings.Repeat("Z", 49), flip(flip(alice))} {
+		status, body, hdr := g.doWith(guesser, "GET", "/t/"+garbage+open, nil)
+		if i < 3 {
+			if status != 401 || !strings.Contains(body, "malformed token") {
+				t.Fatalf("guess %d: %d %q, want 401 malformed token", i, status, body)
+			}
+			continue
+		}
+		retry, err := strconv.Atoi(hdr.Get("Retry-After"))
+		if status != 429 || err != nil || retry < 1 || retry > 60 || !strings.Contains(body, "too many failed token attempts") {
+			t.Fatalf("guess after the limit: %d %q Retry-After %q", status, body, hdr.Get("Retry-After"))
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		client *http.Client
+		path   string
+		hdr    map[string]string
+		status int
+	}{
+		{"valid path token from the limited address", guesser, "/t/" + alice + secret, nil, 429},
+		{"valid header token from the limited address", guesser, secret, map[string]string{"Authorization": basic("__token__", alice)}, 429},
+		{"anonymous public download from the limited address", guesser, open, nil, 200},
+		{"anonymous private download from the limited address", guesser, secret, nil, 401},
+		{"valid token from another address", neighbour, "/t/" + alice + secret, nil, 200},
+	} {
+		if status, body, _ := g.doWith(tc.client, "GET", tc.path, tc.hdr); status != tc.status {
+			t.Errorf("%s: %d %q, want %d", tc.name, status, body, tc.status)
+		}
+	}
+	after := g.store.CacheStats()
+	if after.Misses != before.Misses+1 || after.Hits != before.Hits {
+		// The neighbour's one valid token is the only lookup.
+		t.Errorf("cache misses %d→%d, hits %d→%d: refused guesses reached the store", before.Misses, after.Misses, before.Hits, after.Hits)
+	}
+	if got := decisionCount(reasonRateLimited) - limitedBefore; got != 3 {
+		t.Errorf("rate_limited decisions counted %v, want 3", got)
+	}
+
+	// Well-formed but dead tokens count too.
+	expired, _, err := g.store.CreateToken(testActor, tokenstore.TokenSpec{Owner: "bob", CreatedBy: "bob",
+		Name: "short", MaxAge: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.store.RevokeToken(testActor, "alice", "pypi-only"); err != nil {
+		t.Fatal(err)
+	}
+	other := clientFrom(t, "127.0.0.4")
+	for i, dead := range []string{expired, tok["alice/pypi-only"], expired, tok["bob/conda"]} {
+		want := 401
+		if i == 3 {
+			want = 429
+		}
+		if status, body, _ := g.doWith(other, "GET", "/t/"+dead+open, nil); status != want {
+			t.Fatalf("dead token %d: %d %q, want %d", i, status, body, want)
+		}
+	}
+}
+
+// TestFailureLimiter proves the limiter's window on a fake clock: the
+// limit starts at the count-th failure within the window, Retry-After
+// counts down to the window's end, the limit ends with the window, a new
+// window starts afresh; IPv6 addresses count per /64; the address table
+// is bounded.
+func TestFailureLimiter(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := newFailureLimiter(3, time.Minute, 2, func() time.Time { return now })
+	step := func(d time.Duration) { now = now.Add(d) }
+	check := func(key string, wantLimited bool, wantLeft time.Duration) {
+		t.Helper()
+		left, limited := l.limited(key)
+		if limited != wantLimited || left != wantLeft {
+			t.Fatalf("%s at %v: limited %v for %v, want %v for %v", key, now.Unix(), limited, left, wantLimited, wantLeft)
+		}
+	}
+	l.fail("a")
+	step(10 * time.Second)
+	l.fail("a")
+	check("a", false, 0)
+	l.fail("a")
+	check("a", true, 50*time.Second)
+	step(49 * time.Second)
+	check("a", true, time.Second)
+	step(time.Second)
+	check("a", false, 0) // the window ended
+	l.fail("a")
+	check("a", false, 0) // a new window, one failure
+	l.fail("b")
+	l.fail("c") // the table holds two addresses: a is forgotten
+	if l.keys.Len() != 2 || l.keys.Contains("a") {
+		t.Fatalf("address table: %v", l.keys.Keys())
+	}
+
+	for _, tc := range []struct{ remote, key string }{
+		{"192.0.2.7:5000", "192.0.2.7"},
+		{"[::ffff:192.0.2.7]:5000", "192.0.2.7"},
+		{"[2001:db8:1:2:aaaa::1]:5000", "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:bbbb::9]:5000", "2001:db8:1:2::/64"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.remote
+		if got := clientKey(r); got != tc.key {
+			t.Errorf("clientKey(%s) = %q, want %q", tc.remote, got, tc.key)
+		}
+	}
+}
+
+// decisionCount reads the decision counter of a reason.
+func decisionCount(r tokenstore.Reason) float64 {
+	var m dto.Metric
+	_ = decisionCounters[r].Write(&m)
+	return m.GetCounter().GetValue()
 }

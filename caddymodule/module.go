@@ -41,6 +41,9 @@ type Handler struct {
 	// "private" (only site administrators).
 	UnregisteredChannels string `json:"unregistered_channels,omitempty"`
 
+	// Bad-token flood limit (see FailureLimitConfig).
+	FailureLimitConfig
+
 	store              *tokenstore.Store
 	dbPath             string
 	layout             storageTemplate
@@ -69,6 +72,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	case "private":
 	default:
 		return fmt.Errorf("unregistered_channels must be public or private, not %q", h.UnregisteredChannels)
+	}
+	if err := h.provisionFailureLimit(); err != nil {
+		return err
 	}
 	var err error
 	if h.layout, err = parseStorageTemplate(h.StoragePath); err != nil {
