@@ -121,6 +121,8 @@ func TestHostileRequests(t *testing.T) {
 		{"token on its own channel", "GET", "/t/{bob}/bob/noarch/diary-1.0-0.conda", nil, 200, "/bob/noarch/diary-1.0-0.conda"},
 		{"path token", "GET", "/t/{alice}" + secret, nil, 200, secret},
 		{"path token with a label", "GET", "/t/{alice}/acme/label/dev/noarch/secret-2.0-0.conda", nil, 200, "/acme/label/dev/noarch/secret-2.0-0.conda"},
+		{"channel without a slash", "GET", "/acme", nil, 200, "/acme/"},
+		{"label without a slash", "GET", "/t/{alice}/acme/label/dev", nil, 200, "/acme/label/dev/"},
 		{"absolute-form target", "GET", fmt.Sprintf("http://localhost:%d/t/{alice}%s", gatewayPort, secret), nil, 200, secret},
 
 		// Channel and package look-alikes.
