@@ -104,6 +104,9 @@ func parsePath(p string) (target, error) {
 		}
 		segs = segs[2:]
 	}
+	if len(segs) == 0 {
+		segs = []string{""} // /<channel> and /<channel>/label/<l>: the folder itself
+	}
 	t.file = segs[len(segs)-1]
 	var err error
 	if len(segs) > 0 && segs[0] == "simple" {
