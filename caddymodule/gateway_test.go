@@ -58,6 +58,8 @@ type site struct {
 	// routes are extra site routes placed before the gateway (e.g. a
 	// metrics handle).
 	routes string
+	// db is the bbolt file; "" puts it in the test's folder.
+	db string
 }
 
 // startGateway loads a Caddyfile with extra channelgate options and returns
@@ -74,6 +76,9 @@ func startSite(t *testing.T, s site) *gateway {
 		storage: filepath.Join(dir, "storage"), db: filepath.Join(dir, "cg.db")}
 	if err := os.MkdirAll(g.storage, 0o755); err != nil {
 		t.Fatal(err)
+	}
+	if s.db != "" {
+		g.db = s.db
 	}
 	g.config = g.caddyfile(s)
 	g.tester = caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
