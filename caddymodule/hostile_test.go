@@ -1,9 +1,11 @@
 package caddymodule
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +16,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/channelgate/channelgate/admin"
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
@@ -380,4 +383,92 @@ func decisionCount(r tokenstore.Reason) float64 {
 	var m dto.Metric
 	_ = decisionCounters[r].Write(&m)
 	return m.GetCounter().GetValue()
+}
+
+// TestSecretHygiene drives every path a secret travels (path, header and
+// Basic tokens, password logins, bad, revoked and rate-limited tokens,
+// JSON and text refusals, token creation and listing through the API)
+// through a real Caddy logging at DEBUG with a metrics route and a
+// recording upstream, then proves that no token, password or operator
+// secret (nor the Basic encoding of one) appears in the logs, in
+// /metrics, in any answer (bodies and headers, API listings included),
+// or in any request the storage received.
+func TestSecretHygiene(t *testing.T) {
+	up := newUpstream(t)
+	g := startSite(t, site{options: "failure_limit 3 1m", serve: "reverse_proxy " + up.srv.Listener.Addr().String(),
+		routes: "handle /metrics {\n\t\tmetrics\n\t}"})
+	tok := g.seed()
+	alice, bob := tok["alice/all"], tok["bob/conda"]
+	ctx := context.Background()
+	login := &admin.Client{BaseURL: g.base + "/api"}
+	created, err := login.Login(ctx, "alice", "secret-pw", "laptop", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.store.RevokeToken(testActor, "alice", "pypi-only"); err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]string{"password": "secret-pw", "operator secret": operatorSecret, "login token": created.Token}
+	for name, s := range tok {
+		secrets[name] = s
+	}
+	for name, s := range maps.Clone(secrets) {
+		secrets[name+" in Basic"] = base64.StdEncoding.EncodeToString([]byte("__token__:" + s))
+		secrets[name+" in Basic as alice"] = base64.StdEncoding.EncodeToString([]byte("alice:" + s))
+	}
+
+	guesser := clientFrom(t, "127.0.0.5")
+	const secret = "/acme/noarch/secret-1.0-0.conda"
+	var answers strings.Builder
+	for _, rq := range []struct {
+		client *http.Client
+		method string
+		path   string
+		hdr    map[string]string
+	}{
+		{g.tester.Client, "GET", "/t/" + alice + secret, nil},
+		{g.tester.Client, "GET", "/t/" + alice + "/acme/noarch/missing.json?token=" + alice, map[string]string{"Referer": "/t/" + alice + "/"}},
+		{g.tester.Client, "GET", secret, map[string]string{"Authorization": "token " + alice, "Cookie": "t=" + alice}},
+		{g.tester.Client, "GET", secret, map[string]string{"Authorization": basic("__token__", alice)}},
+		{g.tester.Client, "GET", secret, map[string]string{"Authorization": basic("alice", "secret-pw")}},
+		{g.tester.Client, "GET", secret, map[string]string{"Authorization": basic("alice", "secret-pw"), "Accept": "application/json"}},
+		{g.tester.Client, "GET", "/t/" + bob + secret, map[string]string{"Accept": "application/json"}},
+		{g.tester.Client, "PUT", "/t/" + bob + "/acme/noarch/x-1-0.conda", nil},
+		{g.tester.Client, "GET", "/t/" + bob + secret, map[string]string{"Authorization": "token " + alice}},
+		{g.tester.Client, "GET", "/t/" + tok["alice/pypi-only"] + "/acme/simple/acme-tools/", nil},
+		{g.tester.Client, "GET", "/api/authentications", map[string]string{"Authorization": "token " + alice}},
+		{g.tester.Client, "GET", "/api/authentication", map[string]string{"Authorization": "token " + created.Token}},
+		{g.tester.Client, "GET", "/api/authentications?user=acme", map[string]string{"Authorization": "token " + alice}},
+		{g.tester.Client, "GET", "/api/user", map[string]string{"Authorization": basic("alice", "wrong-pw")}},
+		{guesser, "GET", "/t/" + flip(alice) + secret, nil},
+		{guesser, "GET", "/t/" + flip(bob) + secret, nil},
+		{guesser, "GET", "/t/" + tok["alice/pypi-only"] + secret, nil},
+		{guesser, "GET", "/t/" + alice + secret, nil}, // 429
+		{g.tester.Client, "GET", "/metrics", nil},
+	} {
+		status, body, hdr := g.doWith(rq.client, rq.method, rq.path, rq.hdr)
+		fmt.Fprintf(&answers, "%s %d %v %s\n", rq.method, status, hdr, body)
+	}
+	_, metrics, _ := g.do("GET", "/metrics", nil)
+	if !strings.Contains(metrics, `reason="rate_limited"} 1`) || !strings.Contains(metrics, "channelgate_cache_misses_total") {
+		t.Errorf("metrics lack the gateway's series:\n%s", grepLines(metrics, "channelgate"))
+	}
+	var forwarded strings.Builder
+	for _, r := range up.take() {
+		forwarded.WriteString(r.String() + "\n")
+	}
+	if forwarded.Len() == 0 {
+		t.Fatal("nothing was forwarded")
+	}
+	for place, text := range map[string]string{"logs": g.logs(), "/metrics": metrics, "answers": answers.String(), "forwarded requests": forwarded.String()} {
+		for name, s := range secrets {
+			i := strings.Index(text, s)
+			if i < 0 && len(s) > 40 {
+				i = strings.Index(text, s[len(s)-20:])
+			}
+			if i >= 0 {
+				t.Errorf("%s contain %s: …%s…", place, name, text[max(0, i-300):min(len(text), i+100)])
+			}
+		}
+	}
 }
