@@ -60,7 +60,8 @@ func (a *APIHandler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	a.dbPath = path
-	a.api = admin.New(store, admin.Config{OperatorSecret: a.OperatorSecret, OpenSignup: a.OpenSignup})
+	a.api = admin.New(store, admin.Config{OperatorSecret: a.OperatorSecret, OpenSignup: a.OpenSignup,
+		Logger: ctx.Slogger()}) // store failures go to Caddy's log, not the process's stderr
 	return nil
 }
 

@@ -28,6 +28,7 @@ func init() {
 //	    unregistered_channels public|private
 //	    index_cache           <size>
 //	    max_index_size        <size>
+//	    failure_limit         <count> <window> | off
 //	}
 func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	var cg Handler
@@ -44,6 +45,12 @@ func (cg *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for d.NextBlock(0) {
 		if ok, err := cg.unmarshalStoreOption(d); ok || err != nil {
 			if err != nil {
+				return err
+			}
+			continue
+		}
+		if d.Val() == "failure_limit" {
+			if err := cg.unmarshalFailureLimit(d); err != nil {
 				return err
 			}
 			continue

@@ -66,3 +66,18 @@ func headerToken(v string) (string, error) {
 	}
 	return "", credentialError("unsupported Authorization scheme; use token, Bearer or Basic")
 }
+
+// stripCredentials removes the Authorization header and every header
+// with a token-shaped value (a Referer from a /t/<token>/ page, a cookie):
+// the storage and its logs never see a token.
+func stripCredentials(h http.Header) {
+	h.Del("Authorization")
+	for name, vals := range h {
+		for _, v := range vals {
+			if strings.Contains(v, tokenstore.TokenPrefix) {
+				delete(h, name)
+				break
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/channelgate/channelgate/tokenstore"
 )
@@ -82,10 +83,12 @@ func condaPackageName[S ~string | ~[]byte](file S) (name S, ok bool) {
 	return stem[:version], true
 }
 
-// cutPackageExt strips ".conda" or ".tar.bz2"; ok reports which it found.
+// cutPackageExt strips ".conda" or ".tar.bz2" in any case (a
+// case-insensitive storage serves x-1-0.CONDA as x-1-0.conda, so it must
+// be decided as a package); ok reports whether it found one.
 func cutPackageExt[S ~string | ~[]byte](file S) (S, bool) {
 	for _, ext := range [...]string{".conda", ".tar.bz2"} {
-		if n := len(file) - len(ext); n >= 0 && string(file[n:]) == ext {
+		if n := len(file) - len(ext); n >= 0 && strings.EqualFold(string(file[n:]), ext) {
 			return file[:n], true
 		}
 	}

@@ -1,17 +1,12 @@
 package caddymodule
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
@@ -20,8 +15,7 @@ import (
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
-// gateway is a real Caddy (in this process, driven through its admin API
-// on localhost:2999) serving a storage folder through channelgate with a
+// gateway is a real Caddy (in this process, driven through its admin API) serving a storage folder through channelgate with a
 // bbolt file of its own.
 type gateway struct {
 	t       *testing.T
@@ -30,7 +24,9 @@ type gateway struct {
 	base    string
 	store   *tokenstore.Store
 	storage string
-	// upstream records the storage's requests (startGatewayProxy only).
+	db      string // the bbolt file
+	config  string // the loaded Caddyfile
+	// upstream records the storage's requests (proxy sites only).
 	upstream *storageRecorder
 }
 
@@ -40,78 +36,98 @@ type gateway struct {
 var adminPort, gatewayPort = testPorts()
 
 func testPorts() (int, int) {
-	adminP, site := 2999, 9080
+	admin, site := 2999, 9080
 	if v := os.Getenv("CHANNELGATE_TEST_PORTS"); v != "" {
-		if _, err := fmt.Sscanf(v, "%d %d", &adminP, &site); err != nil {
+		if _, err := fmt.Sscanf(v, "%d %d", &admin, &site); err != nil {
 			panic("CHANNELGATE_TEST_PORTS must be two port numbers: " + err.Error())
 		}
 	}
-	return adminP, site
+	return admin, site
 }
 
 // operatorSecret is the test gateway's site-administrator secret for the
 // API at /api.
 const operatorSecret = "operator-secret-for-tests"
 
+// site is what differs between test gateways; one builder (caddyfile)
+// renders every variant.
+type site struct {
+	// options are extra lines in the channelgate block.
+	options string
+	// serve is what answers decided requests; "" serves the storage
+	// folder with file_server.
+	serve string
+	// routes are extra site routes placed before the gateway (e.g. a
+	// metrics handle).
+	routes string
+	// db is the bbolt file; "" puts it in the test's folder.
+	db string
+	// proxy serves the storage folder through a recording HTTP storage
+	// (g.upstream) behind reverse_proxy instead of file_server.
+	proxy bool
+}
+
 // startGateway loads a Caddyfile with extra channelgate options and returns
-// the running gateway; its storage folder starts empty and is served by
-// file_server.
+// the running gateway; its storage folder starts empty.
 func startGateway(t *testing.T, options string) *gateway {
-	t.Helper()
-	return newGateway(t, options, false)
+	return startSite(t, site{options: options})
 }
 
 // startGatewayProxy is startGateway with the storage behind reverse_proxy:
 // a Go server (g.upstream) serves the storage folder and records every
 // request it gets, so tests can check what reaches the storage.
 func startGatewayProxy(t *testing.T, options string) *gateway {
-	t.Helper()
-	return newGateway(t, options, true)
+	return startSite(t, site{options: options, proxy: true})
 }
 
-func newGateway(t *testing.T, options string, proxy bool) *gateway {
+// startSite is startGateway for any site variant.
+func startSite(t *testing.T, s site) *gateway {
 	t.Helper()
 	dir := t.TempDir()
 	g := &gateway{t: t, dir: dir, base: fmt.Sprintf("http://localhost:%d", gatewayPort),
-		storage: filepath.Join(dir, "storage")}
+		storage: filepath.Join(dir, "storage"), db: filepath.Join(dir, "cg.db")}
 	if err := os.MkdirAll(g.storage, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	storage := fmt.Sprintf("root * %s\n\tfile_server", g.storage)
-	if proxy {
-		g.upstream = newStorageRecorder(t, g.storage)
-		storage = "reverse_proxy " + g.upstream.srv.URL
+	if s.db != "" {
+		g.db = s.db
 	}
-	db := filepath.Join(dir, "cg.db")
+	if s.proxy {
+		g.upstream = newStorageRecorder(t, folderStorage(g.storage))
+		s.serve = "reverse_proxy " + g.upstream.srv.URL
+	}
+	g.config = g.caddyfile(s)
 	g.tester = caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
-	g.tester.InitServer(gatewayConfig(dir, db, options, storage), "caddyfile")
-	abs, _ := filepath.Abs(db)
-	s, ok := openStores.Load(abs)
+	g.tester.InitServer(g.config, "caddyfile")
+	abs, _ := filepath.Abs(g.db)
+	st, ok := openStores.Load(abs)
 	if !ok {
 		t.Fatalf("store %s not open after config load", abs)
 	}
-	g.store = s.(*tokenstore.Store)
+	g.store = st.(*tokenstore.Store)
 	return g
 }
 
-// gatewayConfig is the one Caddyfile of the tests: logs to files in dir,
-// the API at /api, channelgate with its options, then the storage
-// directives.
-func gatewayConfig(dir, db, options, storage string) string {
+// caddyfile renders the test Caddyfile of a site variant.
+func (g *gateway) caddyfile(s site) string {
+	if s.serve == "" {
+		s.serve = "root * " + g.storage + "\n\t\tfile_server"
+	}
 	return fmt.Sprintf(`{
-	admin localhost:%[1]d
-	http_port %[2]d
+	admin localhost:%[8]d
+	http_port %[1]d
 	grace_period 1ns
 	log {
-		output file %[3]s/caddy.log
+		output file %[2]s/caddy.log
 		level DEBUG
 	}
 }
-http://localhost:%[2]d {
+http://localhost:%[3]d {
 	log {
-		output file %[3]s/access.log
+		output file %[2]s/access.log
 		format filter {
-			request>uri regexp ^/t/[^/]* /t/<TOKEN>
+			request>uri regexp (^/t/)[^/?]*|cgt-[A-Za-z0-9]+ $1<TOKEN>
+			request>headers>Referer regexp cgt-[A-Za-z0-9]+ <TOKEN>
 		}
 	}
 	@api path /api /api/*
@@ -119,61 +135,19 @@ http://localhost:%[2]d {
 		uri strip_prefix /api
 		channelgate_api {
 			db %[4]s
-			operator_secret %[5]s
+			operator_secret %[7]s
 		}
 	}
+	%[9]s
 	handle {
 		channelgate {
 			db %[4]s
-			%[6]s
+			%[5]s
 		}
-		%[7]s
+		%[6]s
 	}
 }
-`, adminPort, gatewayPort, dir, db, operatorSecret, options, storage)
-}
-
-// storageRecorder is a static package store over HTTP, like a bucket: it
-// serves a folder for GET and HEAD with ETags (405 for other methods) and
-// records every request it receives.
-type storageRecorder struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	reqs []recordedRequest
-}
-
-// recordedRequest is what the storage saw of one request.
-type recordedRequest struct {
-	Method, URI, Host string
-	Header            http.Header
-}
-
-func newStorageRecorder(t *testing.T, root string) *storageRecorder {
-	r := &storageRecorder{}
-	files := http.FileServer(http.Dir(root))
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.mu.Lock()
-		r.reqs = append(r.reqs, recordedRequest{Method: req.Method, URI: req.RequestURI, Host: req.Host, Header: req.Header.Clone()})
-		r.mu.Unlock()
-		if req.Method != http.MethodGet && req.Method != http.MethodHead {
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		if b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(path.Clean(req.URL.Path)))); err == nil {
-			sum := sha256.Sum256(b)
-			w.Header().Set("Etag", `"`+hex.EncodeToString(sum[:8])+`"`) // as buckets do; FileServer honours it
-		}
-		files.ServeHTTP(w, req)
-	}))
-	t.Cleanup(r.srv.Close)
-	return r
-}
-
-// requests returns a copy of what the storage received so far.
-func (r *storageRecorder) requests() []recordedRequest {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]recordedRequest(nil), r.reqs...)
+`, gatewayPort, g.dir, gatewayPort, g.db, s.options, s.serve, operatorSecret, adminPort, s.routes)
 }
 
 // file writes a storage file.

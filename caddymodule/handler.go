@@ -31,10 +31,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if err != nil {
 		return h.refuse(w, r, http.StatusBadRequest, reasonBadRequest, err.Error())
 	}
+	if limited, err := h.throttle(w, r, secret); limited {
+		return err
+	}
 	d := h.store.Authorize(tokenstore.Request{Secret: secret, Channel: t.channel, Kind: t.kind,
 		Package: t.pkg, Write: write, UnregisteredPublic: h.unregisteredPublic})
 	switch d.Outcome {
 	case tokenstore.Unauthenticated:
+		h.noteFailure(r, d.Reason)
 		return h.refuse(w, r, http.StatusUnauthorized, d.Reason, d.Message)
 	case tokenstore.Forbidden:
 		return h.refuse(w, r, http.StatusForbidden, d.Reason, d.Message)
@@ -149,7 +153,7 @@ func parseRequestPath(u *url.URL) (target, error) {
 // rewrite removes every trace of the token from the request, points it at
 // the storage path and publishes who is asking.
 func (h *Handler) rewrite(r *http.Request, t *target, tok *tokenstore.Token) {
-	r.Header.Del("Authorization")
+	stripCredentials(r.Header)
 	r.URL.Path = h.layout.render(t)
 	r.URL.RawPath = ""
 	r.URL.RawQuery = "" // package stores are static: a query means nothing and may carry secrets

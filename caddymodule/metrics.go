@@ -55,6 +55,8 @@ func outcomeOf(r tokenstore.Reason) string {
 		return "bad_request"
 	case reasonHidden:
 		return "not_found"
+	case reasonRateLimited:
+		return "rate_limited"
 	}
 	return "unauthenticated"
 }
@@ -63,7 +65,7 @@ func outcomeOf(r tokenstore.Reason) string {
 // decision costs a map read and an atomic add.
 var decisionCounters = func() map[tokenstore.Reason]prometheus.Counter {
 	m := map[tokenstore.Reason]prometheus.Counter{}
-	for _, r := range append(tokenstore.Reasons, reasonBadRequest, reasonBadMethod, reasonHidden) {
+	for _, r := range append(tokenstore.Reasons, reasonBadRequest, reasonBadMethod, reasonHidden, reasonRateLimited) {
 		m[r] = decisionsTotal.WithLabelValues(outcomeOf(r), string(r))
 	}
 	return m

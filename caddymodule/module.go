@@ -49,6 +49,8 @@ type Handler struct {
 	// MaxIndexBytes caps the decompressed size of a zstd index the
 	// gateway filters. Default 2 GiB.
 	MaxIndexBytes int64 `json:"max_index_bytes,omitempty"`
+	// Bad-token flood limit (see FailureLimitConfig).
+	FailureLimitConfig
 
 	store              *tokenstore.Store
 	indexes            *indexViews
@@ -79,6 +81,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	case "private":
 	default:
 		return fmt.Errorf("unregistered_channels must be public or private, not %q", h.UnregisteredChannels)
+	}
+	if err := h.provisionFailureLimit(); err != nil {
+		return err
 	}
 	var err error
 	if h.layout, err = parseStorageTemplate(h.StoragePath); err != nil {

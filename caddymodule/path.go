@@ -61,6 +61,12 @@ func parsePath(p string) (target, error) {
 		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
 			return t, pathError("path contains a control character or backslash")
 		}
+		// Decoded, these come from %25, %3B, %3F, %23: an upstream that
+		// decodes again or drops path parameters would see another
+		// path than the decision did. No package name contains them.
+		if c := p[i]; c == '%' || c == ';' || c == '?' || c == '#' {
+			return t, pathError("path contains an encoded '%', ';', '?' or '#'")
+		}
 	}
 	rest := p[1:]
 	t.clientPath = p
@@ -83,6 +89,10 @@ func parsePath(p string) (target, error) {
 		if s == "" && i != len(segs)-1 {
 			return t, pathError("path contains an empty segment")
 		}
+		if looksLikeToken(s) {
+			// The storage would receive it: /t/<token>/ goes first.
+			return t, pathError("path contains a token outside a leading /t/<token>/")
+		}
 	}
 	t.channel = segs[0]
 	if err := tokenstore.ValidateAccountName(t.channel); err != nil {
@@ -97,6 +107,9 @@ func parsePath(p string) (target, error) {
 			t.label = segs[1]
 		}
 		segs = segs[2:]
+	}
+	if len(segs) == 0 {
+		segs = []string{""} // /<channel> and /<channel>/label/<l>: the folder itself
 	}
 	t.file = segs[len(segs)-1]
 	var err error
@@ -132,7 +145,17 @@ func (t *target) classifyConda(segs []string) error {
 		t.subdir = segs[0]
 	}
 	if len(segs) != 2 {
-		return nil // channel root files, shards, and anything else: channel level
+		// Channel root files, shards, and anything else: channel level.
+		// A package file name is only a package at <subdir>/<file>;
+		// elsewhere (a trailing slash, a label with no subdir) a lenient
+		// storage might still serve the package under a channel-level
+		// decision.
+		for _, s := range segs {
+			if _, isPkg := cutPackageExt(s); isPkg {
+				return pathError("package file outside <subdir>/<file>")
+			}
+		}
+		return nil
 	}
 	if _, isPkg := cutPackageExt(segs[1]); !isPkg {
 		return nil
@@ -152,6 +175,29 @@ func validLabel(l string) bool {
 	for i := 0; i < len(l); i++ {
 		c := l[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func cutSuffixFold(s, suffix string) (string, bool) {
+	if len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix) {
+		return s[:len(s)-len(suffix)], true
+	}
+	return s, false
+}
+
+// looksLikeToken reports whether a path segment has a token's shape: the
+// prefix and at least 20 letters and digits (typos included).
+func looksLikeToken(s string) bool {
+	rest, ok := strings.CutPrefix(s, tokenstore.TokenPrefix)
+	if !ok || len(rest) < 20 {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
 			return false
 		}
 	}

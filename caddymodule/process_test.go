@@ -144,7 +144,9 @@ func processCaddyfile(c processConfig) string {
 	skip_install_trust
 }
 http://:%d {
-	handle_path /api/* {
+	@api path /api /api/*
+	handle @api {
+		uri strip_prefix /api
 		channelgate_api {
 			%s
 			operator_secret %s

@@ -1,0 +1,194 @@
+package caddymodule
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/channelgate/channelgate/tokenstore"
+)
+
+// Defaults of the bad-token limit, and how many client addresses it
+// remembers (the least recently failing are forgotten first).
+const (
+	defaultFailureLimit  = 20
+	defaultFailureWindow = time.Minute
+	failureAddresses     = 10000
+)
+
+// reasonRateLimited counts requests refused by the bad-token limit.
+const reasonRateLimited tokenstore.Reason = "rate_limited"
+
+// FailureLimitConfig slows down token guessing. A client address that
+// caused FailureLimit authentication failures (401 for a malformed,
+// unknown, revoked or expired token, or one whose owner is gone) within
+// FailureWindow of its first one gets 429 with Retry-After for every
+// request that carries a token, valid or not, until that window ends.
+//
+// Valid tokens from a limited address are refused too: letting them
+// through would tell a guesser which guess was right, which is what the
+// limit exists to stop. Requests without a token are not limited, so
+// public downloads from a shared address (a NAT, a CI farm) keep working.
+// The address is Caddy's client_ip, so trusted_proxies apply; IPv6
+// addresses count per /64, which one host usually holds whole.
+type FailureLimitConfig struct {
+	// FailureLimit is the number of failures that starts the limit.
+	// Default 20; negative disables the limit.
+	FailureLimit int `json:"failure_limit,omitempty"`
+	// FailureWindow is the window, from an address's first failure,
+	// in which failures are counted and the limit lasts. Default 1m.
+	FailureWindow caddy.Duration `json:"failure_window,omitempty"`
+
+	limiter *failureLimiter
+}
+
+// provisionFailureLimit builds the limiter (none when disabled).
+func (c *FailureLimitConfig) provisionFailureLimit() error {
+	if c.FailureLimit < 0 {
+		return nil
+	}
+	limit, window := c.FailureLimit, time.Duration(c.FailureWindow)
+	if limit == 0 {
+		limit = defaultFailureLimit
+	}
+	if window < 0 {
+		return fmt.Errorf("failure_window must be positive, not %s", window)
+	}
+	if window == 0 {
+		window = defaultFailureWindow
+	}
+	c.limiter = newFailureLimiter(limit, window, failureAddresses, time.Now)
+	return nil
+}
+
+// unmarshalFailureLimit reads "failure_limit <count> <window>" or
+// "failure_limit off".
+func (c *FailureLimitConfig) unmarshalFailureLimit(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) == 1 && args[0] == "off" {
+		c.FailureLimit = -1
+		return nil
+	}
+	if len(args) != 2 {
+		return d.Err("failure_limit takes a count and a window (failure_limit 20 1m) or off")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n <= 0 {
+		return d.Errf("failure_limit count must be a positive number, not %q", args[0])
+	}
+	w, err := caddy.ParseDuration(args[1])
+	if err != nil || w <= 0 {
+		return d.Errf("failure_limit window must be a positive duration, not %q", args[1])
+	}
+	c.FailureLimit, c.FailureWindow = n, caddy.Duration(w)
+	return nil
+}
+
+// throttle answers 429 when a request carries a token and its address is
+// limited; it reports whether it answered. Limited requests never reach
+// the store.
+func (h *Handler) throttle(w http.ResponseWriter, r *http.Request, secret string) (bool, error) {
+	if secret == "" || h.limiter == nil {
+		return false, nil
+	}
+	wait, limited := h.limiter.limited(clientKey(r))
+	if !limited {
+		return false, nil
+	}
+	secs := int(math.Ceil(wait.Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return true, h.refuse(w, r, http.StatusTooManyRequests, reasonRateLimited,
+		fmt.Sprintf("too many failed token attempts from this address; retry in %ds", secs))
+}
+
+// noteFailure counts a refused token against the request's address.
+// Requests without a token (reason no_token) do not count.
+func (h *Handler) noteFailure(r *http.Request, reason tokenstore.Reason) {
+	if h.limiter == nil || reason == tokenstore.ReasonNoToken {
+		return
+	}
+	h.limiter.fail(clientKey(r))
+}
+
+// clientKey is the address failures are counted by: Caddy's client IP
+// (which honors trusted_proxies), IPv6 reduced to its /64.
+func clientKey(r *http.Request) string {
+	ip, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string)
+	if ip == "" {
+		ip, _, _ = net.SplitHostPort(r.RemoteAddr)
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	addr = addr.Unmap()
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+// failureLimiter counts failures per key in fixed windows that start at
+// a key's first failure. Keys live in an LRU, so memory stays bounded
+// however many addresses fail.
+type failureLimiter struct {
+	limit  int
+	window time.Duration
+	now    func() time.Time
+	keys   *lru.Cache[string, *failureCount]
+}
+
+type failureCount struct {
+	mu    sync.Mutex
+	start time.Time // first failure of the current window
+	n     int
+}
+
+func newFailureLimiter(limit int, window time.Duration, size int, now func() time.Time) *failureLimiter {
+	keys, _ := lru.New[string, *failureCount](size) // only fails for size <= 0
+	return &failureLimiter{limit: limit, window: window, now: now, keys: keys}
+}
+
+// limited reports whether key is limited now, and for how much longer.
+func (l *failureLimiter) limited(key string) (time.Duration, bool) {
+	fc, ok := l.keys.Peek(key)
+	if !ok {
+		return 0, false
+	}
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	left := fc.start.Add(l.window).Sub(l.now())
+	if fc.n < l.limit || left <= 0 {
+		return 0, false
+	}
+	return left, true
+}
+
+// fail counts one failure for key.
+func (l *failureLimiter) fail(key string) {
+	fc, ok := l.keys.Get(key)
+	if !ok {
+		fc = &failureCount{}
+		if prev, found, _ := l.keys.PeekOrAdd(key, fc); found {
+			fc = prev
+		}
+	}
+	now := l.now()
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if fc.n == 0 || now.Sub(fc.start) >= l.window {
+		fc.start, fc.n = now, 0
+	}
+	fc.n++
+}
