@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
@@ -192,5 +193,60 @@ func BenchmarkServeHTTPCacheHit(b *testing.B) {
 				b.Fatalf("next handler ran %d times for %d requests", served, b.N+1)
 			}
 		})
+	}
+}
+
+// TestRestAndRenderWithoutAllocs guards the allocation-free parsePath and
+// render against what they replaced: rest is the segments below the
+// channel and label joined with "/", and render is the template filled in
+// (whether or not it returns the request path itself).
+func TestRestAndRenderWithoutAllocs(t *testing.T) {
+	tok := "cgt-" + "0123456789abcdefghijABCDEFGHIJ0123456789ab"
+	layouts := map[string]storageTemplate{}
+	for _, s := range []string{"", "/mirror/{channel}/{label}/{rest}", "/{rest}"} {
+		l, err := parseStorageTemplate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		layouts[s] = l
+	}
+	for _, p := range []string{
+		"/acme/noarch/secret-1.0-0.conda", "/t/" + tok + "/acme/noarch/secret-1.0-0.conda",
+		"/acme/label/dev/noarch/x-1-0.conda", "/acme/label/main/noarch/x-1-0.conda", "/acme/label/main/",
+		"/acme/", "/acme/noarch/", "/acme/simple/", "/acme/simple/Acme_Tools/", "/acme/simple/acme-tools/a.whl",
+		"/t/" + tok + "/acme/label/dev/simple/Acme.Tools/", "/acme/channeldata.json", "/acme/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r",
+	} {
+		tg, err := parsePath(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		below := strings.TrimPrefix(tg.path, "/"+tg.channel)
+		segs := strings.Split(strings.TrimPrefix(below, "/"), "/")
+		if len(segs) >= 2 && segs[0] == "label" {
+			segs = segs[2:]
+		}
+		if tg.kind == tokenstore.PyPI && len(segs) > 1 {
+			segs[1] = tokenstore.NormalizeName(tokenstore.PyPI, segs[1])
+		}
+		if want := strings.Join(segs, "/"); tg.rest != want {
+			t.Errorf("%s: rest %q, want %q", p, tg.rest, want)
+		}
+		for s, l := range layouts {
+			label := tg.label
+			if label == "" {
+				label = "main"
+			}
+			labelPath := ""
+			if tg.label != "" {
+				labelPath = "/label/" + tg.label
+			}
+			if s == "" {
+				s = defaultStoragePath
+			}
+			want := strings.NewReplacer("{channel}", tg.channel, "{label}", label, "{label_path}", labelPath, "{rest}", tg.rest).Replace(s)
+			if got := l.render(&tg); got != want {
+				t.Errorf("%s with %s: render %q, want %q", p, s, got, want)
+			}
+		}
 	}
 }

@@ -34,6 +34,7 @@ type target struct {
 	pkg     string // normalized package name for classPackage
 	subdir  string // conda subdir, "" at channel level
 	file    string // last segment
+	path    string // the request path without /t/<token>
 }
 
 // errBadPath is wrapped by every path refusal; its message is safe to show.
@@ -71,7 +72,11 @@ func parsePath(p string) (target, error) {
 		}
 		t.token, rest = tok, after
 	}
-	segs := strings.Split(rest, "/")
+	t.path = p[len(p)-len(rest)-1:]
+	// Segments in a stack array, and rest as a substring of the path
+	// below: strings.Split and strings.Join cost an allocation each.
+	var segBuf [16]string
+	segs := appendSegments(segBuf[:0], rest)
 	for i, s := range segs {
 		if s == "." || s == ".." {
 			return t, pathError("path contains a dot segment")
@@ -81,6 +86,7 @@ func parsePath(p string) (target, error) {
 		}
 	}
 	t.channel = segs[0]
+	below := rest[len(t.channel):] // "" or "/..."
 	if err := tokenstore.ValidateAccountName(t.channel); err != nil {
 		return t, pathError("invalid channel name: channels are lowercase letters, digits, '.', '_' and '-'")
 	}
@@ -92,17 +98,37 @@ func parsePath(p string) (target, error) {
 		if segs[1] != "main" {
 			t.label = segs[1]
 		}
+		below = below[len("/label/")+len(segs[1]):]
 		segs = segs[2:]
 	}
 	t.file = segs[len(segs)-1]
 	var err error
+	t.rest = strings.TrimPrefix(below, "/") // = strings.Join(segs, "/")
 	if len(segs) > 0 && segs[0] == "simple" {
+		project := ""
+		if len(segs) > 1 {
+			project = segs[1]
+		}
 		err = t.classifyPyPI(segs[1:])
+		if len(segs) > 1 && segs[1] != project { // normalized in place
+			t.rest = strings.Join(segs, "/")
+		}
 	} else {
 		err = t.classifyConda(segs)
 	}
-	t.rest = strings.Join(segs, "/")
 	return t, err
+}
+
+// appendSegments is strings.Split(s, "/") appended to dst.
+func appendSegments(dst []string, s string) []string {
+	for {
+		i := strings.IndexByte(s, '/')
+		if i < 0 {
+			return append(dst, s)
+		}
+		dst = append(dst, s[:i])
+		s = s[i+1:]
+	}
 }
 
 // classifyPyPI handles <channel>/simple/[<project>/[<file>]]. The project
