@@ -4,7 +4,7 @@
 // prints requests/s and latency per variant, each relative to plain
 // Caddy. It also reports the cost of a store with a million tokens.
 //
-//	go run ./bench/load            # full run, about 6 minutes
+//	go run ./bench/load            # full run, about 6 minutes (+40 s the first time: 1M tokens)
 //	go run ./bench/load -quick     # smoke run, about 1 minute
 //
 // Variants:
@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -81,8 +82,8 @@ func main() {
 	flag.IntVar(&c.distinct, "distinct", 100_000, "distinct tokens variant c cycles through")
 	flag.IntVar(&c.cacheSize, "cache", 10_000, "cache_size of variant c")
 	flag.IntVar(&c.scaleCache, "scale-cache", 100_000, "cache_size of the resident-memory measurement (warmed with as many tokens)")
-	flag.IntVar(&c.rounds, "rounds", 3, "rounds of a..f per file")
-	flag.DurationVar(&c.duration, "d", 5*time.Second, "duration of one wrk run")
+	flag.IntVar(&c.rounds, "rounds", 5, "rounds of a..f per file")
+	flag.DurationVar(&c.duration, "d", 4*time.Second, "duration of one wrk run")
 	flag.DurationVar(&c.warmup, "warmup", 2*time.Second, "warm-up per variant and file before the rounds")
 	flag.IntVar(&c.threads, "t", 2, "wrk threads (client and server share the machine)")
 	flag.IntVar(&c.conns, "c", 32, "wrk connections")
@@ -105,6 +106,10 @@ func main() {
 	}
 	if !strings.Contains(c.only, "a") {
 		c.only = "a" + c.only
+	}
+	var err error
+	if c.data, err = filepath.Abs(c.data); err != nil {
+		log.Fatal(err)
 	}
 	if c.distinct > c.tokens {
 		log.Fatalf("-distinct %d is more than -tokens %d", c.distinct, c.tokens)
@@ -301,6 +306,7 @@ func run(ctx context.Context, c *config) error {
 		return fmt.Sprintf("\tchannelgate {\n\t\tdb %s\n\t\tcache_size %d\n\t}\n", db, cache)
 	}
 	basicHdr := "Basic " + b64("bench:"+password)
+	var cDone int64 // requests variant c sent so far
 	all := []*variant{
 		{key: "a", title: "plain file_server", site: root, args: fixed("", "")},
 		{key: "b", title: "channelgate, valid token, cache hot", db: dbB, site: cg(dbB, 10_000) + root,
@@ -308,7 +314,8 @@ func run(ctx context.Context, c *config) error {
 		{key: "c", title: fmt.Sprintf("channelgate, %s tokens, %s cycled, cache %s", human(c.tokens), human(c.distinct), human(c.cacheSize)),
 			db: dbC, site: cg(dbC, c.cacheSize) + root,
 			args: func(file string) []string {
-				return []string{"cycle", "/acme/noarch/" + file, big.tokens, strconv.Itoa(c.distinct)}
+				// Each run starts where the last left off.
+				return []string{"cycle", "/acme/noarch/" + file, big.tokens, strconv.Itoa(c.distinct), "0", strconv.FormatInt(cDone, 10)}
 			}},
 		{key: "d", title: "basic_auth (bcrypt, cached)", site: fmt.Sprintf("\tbasic_auth {\n\t\tbench %s\n\t}\n", strings.TrimSpace(string(hash))) + root,
 			args: fixed("", basicHdr)},
@@ -328,7 +335,11 @@ func run(ctx context.Context, c *config) error {
 	// Start every variant, one after the other, timing each start-up.
 	for _, v := range vs {
 		cf := filepath.Join(tmp, "Caddyfile."+v.key)
-		if err := os.WriteFile(cf, []byte(caddyfile(tmp, v.key, v.port, v.site, 0)), 0o644); err != nil {
+		metricsPort := 0
+		if v.key == "c" {
+			metricsPort = c.port + 8 // free until the scale measurement
+		}
+		if err := os.WriteFile(cf, []byte(caddyfile(tmp, v.key, v.port, v.site, metricsPort)), 0o644); err != nil {
 			return err
 		}
 		a := v.args(files[0].name)
@@ -344,7 +355,11 @@ func run(ctx context.Context, c *config) error {
 	var floodStats []wrkResult
 	measure := func(v *variant, file string, d time.Duration) (wrkResult, error) {
 		if v.key != "f" {
-			return w.run(ctx, base(v), d, v.args(file))
+			r, err := w.run(ctx, base(v), d, v.args(file))
+			if v.key == "c" {
+				cDone += r.Requests
+			}
+			return r, err
 		}
 		// The flood starts first and outlasts the measurement.
 		fw := wrkRunner{script: flood, threads: 1, conns: c.floodConns}
@@ -354,7 +369,7 @@ func run(ctx context.Context, c *config) error {
 		}
 		ch := make(chan out, 1)
 		go func() {
-			r, err := fw.run(ctx, base(v), d+time.Second, []string{"cycle", "/acme/noarch/" + file, garbage, "200000", strconv.Itoa(c.floodDelay)})
+			r, err := fw.run(ctx, base(v), d+time.Second, []string{"cycle", "/acme/noarch/" + file, garbage, "200000", strconv.Itoa(c.floodDelay), strconv.Itoa(rand.IntN(200_000))})
 			ch <- out{r, err}
 		}()
 		select {
@@ -376,7 +391,11 @@ func run(ctx context.Context, c *config) error {
 	log.Printf("warm-up: %v per variant and file", c.warmup)
 	for _, f := range files {
 		for _, v := range vs {
-			if _, err := measure(v, f.name, c.warmup); err != nil {
+			r, err := measure(v, f.name, c.warmup)
+			if err == nil {
+				err = r.failed()
+			}
+			if err != nil {
 				return fmt.Errorf("warm-up %s %s: %w", v.key, f.name, err)
 			}
 		}
@@ -391,9 +410,8 @@ func run(ctx context.Context, c *config) error {
 				if err != nil {
 					return fmt.Errorf("round %d %s %s: %w", r+1, v.key, f.name, err)
 				}
-				if res.Status+res.Connect+res.Read+res.Write+res.Timeout > 0 {
-					return fmt.Errorf("round %d %s %s: %d non-2xx answers, %d socket errors", r+1, v.key, f.name,
-						res.Status, res.Connect+res.Read+res.Write+res.Timeout)
+				if err := res.failed(); err != nil {
+					return fmt.Errorf("round %d %s %s: %w", r+1, v.key, f.name, err)
 				}
 				results[v.key+f.name] = append(results[v.key+f.name], res)
 				log.Printf("round %d/%d %-18s %s: %8.0f req/s  p50 %5dµs  p99 %6dµs", r+1, c.rounds, f.name, v.key,
@@ -404,8 +422,12 @@ func run(ctx context.Context, c *config) error {
 
 	// Variant c's cache, then stop it: its Caddy holds a store like the
 	// scale measurement's.
+	var cStats map[string]float64
 	for _, v := range vs {
 		if v.key == "c" {
+			if cStats, err = metrics(ctx, c.port+8); err != nil {
+				return err
+			}
 			v.proc.stop()
 		}
 	}
@@ -414,7 +436,7 @@ func run(ctx context.Context, c *config) error {
 		return fmt.Errorf("scale: %w", err)
 	}
 
-	report(os.Stdout, c, vs, results, floodStats, big, scale)
+	report(os.Stdout, c, vs, results, floodStats, cStats, scale)
 	return nil
 }
 
@@ -540,6 +562,14 @@ type wrkResult struct {
 	Read       int64   `json:"read"`
 	Write      int64   `json:"write"`
 	Timeout    int64   `json:"timeout"`
+}
+
+// failed reports non-2xx answers and socket errors.
+func (r wrkResult) failed() error {
+	if n := r.Connect + r.Read + r.Write + r.Timeout; r.Status+n > 0 {
+		return fmt.Errorf("%d non-2xx answers, %d socket errors", r.Status, n)
+	}
+	return nil
 }
 
 func (r wrkResult) rps() float64 {

@@ -13,7 +13,7 @@ import (
 // report prints the results as Markdown: per file, each variant's median
 // over the rounds, and its ratio to variant a taken round by round (so
 // that drift of the machine between rounds cancels).
-func report(out io.Writer, c *config, vs []*variant, results map[string][]wrkResult, flood []wrkResult, big bigStore, s scaleResult) {
+func report(out io.Writer, c *config, vs []*variant, results map[string][]wrkResult, flood []wrkResult, cStats map[string]float64, s scaleResult) {
 	fmt.Fprintf(out, "\n## Load benchmark (%s)\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(out, "Machine: %s. Client and server share it.\n\n", machine(c))
 	fmt.Fprintf(out, "wrk -t%d -c%d, %d rounds of %v per variant and file, interleaved (a b c d e f, a b c d e f, ...); "+
@@ -67,6 +67,10 @@ func report(out io.Writer, c *config, vs []*variant, results map[string][]wrkRes
 			c.floodConns, median(rps), refused, reqs)
 	}
 
+	if h, m := cStats["channelgate_cache_hits_total"], cStats["channelgate_cache_misses_total"]; h+m > 0 {
+		fmt.Fprintf(out, "(c) token cache over all its runs (warm-up included): %.0f hits, %.0f misses (%.1f%% misses), %.0f evictions.\n\n",
+			h, m, 100*m/(h+m), cStats["channelgate_cache_evictions_total"])
+	}
 	fmt.Fprintf(out, "### Scale (%s tokens)\n\n", human(s.tokens))
 	fmt.Fprintln(out, "| measure | value |")
 	fmt.Fprintln(out, "| --- | ---: |")
@@ -74,9 +78,11 @@ func report(out io.Writer, c *config, vs []*variant, results map[string][]wrkRes
 		human(s.tokens), tokenBatch, s.createSecs, s.totalS)
 	fmt.Fprintf(out, "| bbolt file size | %.1f MiB |\n", float64(s.dbSize)/(1<<20))
 	fmt.Fprintf(out, "| start-up, process start to first 200 (private file, valid token) | %v |\n", s.startup.Round(time.Millisecond))
-	fmt.Fprintf(out, "| RSS after start-up | %.1f MiB |\n", float64(s.rssIdle)/(1<<20))
-	fmt.Fprintf(out, "| RSS with the cache warm (cache_size %s, %d entries after %d requests) | %.1f MiB (peak %.1f MiB) |\n",
-		human(s.cacheSize), s.entries, s.warmRequests, float64(s.rssWarm)/(1<<20), float64(s.hwm)/(1<<20))
+	fmt.Fprintf(out, "| RSS after start-up (VmRSS; of it RssAnon) | %s MiB; %s MiB |\n", mib(s.rssIdle), mib(s.anonIdle))
+	fmt.Fprintf(out, "| RSS with the cache warm (cache_size %s, %d entries after %d requests): VmRSS (peak) | %s MiB (%s MiB) |\n",
+		human(s.cacheSize), s.entries, s.warmRequests, mib(s.rssWarm), mib(s.hwm))
+	fmt.Fprintf(out, "| of which RssAnon (heap, stacks: the process's own memory) | %s MiB |\n", mib(s.anonWarm))
+	fmt.Fprintf(out, "| of which RssFile (pages of the bbolt file mapped in by lookups; reclaimable) | %s MiB |\n", mib(s.fileWarm))
 	hitRate := 0.0
 	if s.hits+s.misses > 0 {
 		hitRate = 100 * float64(s.hits) / float64(s.hits+s.misses)
@@ -113,5 +119,7 @@ func machine(c *config) string {
 	}
 	return fmt.Sprintf("%d CPUs (%s), %s, Caddy %s, load average at the end %s", runtime.NumCPU(), cpu, goVersion(), caddyVersion, load)
 }
+
+func mib(b int64) string { return fmt.Sprintf("%.1f", float64(b)/(1<<20)) }
 
 func goVersion() string { return runtime.Version() }

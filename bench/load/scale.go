@@ -16,7 +16,9 @@ import (
 
 type scaleResult struct {
 	startup            time.Duration
-	rssIdle, rssWarm   int64 // bytes
+	rssIdle, rssWarm   int64 // bytes, VmRSS
+	anonIdle, anonWarm int64 // RssAnon: the process's own memory
+	fileWarm           int64 // RssFile: mapped file pages (bbolt's mmap)
 	hwm                int64
 	entries            int64
 	warmRequests       int64
@@ -52,12 +54,18 @@ func measureScale(ctx context.Context, ps *procs, c *config, bin, tmp, storage s
 	r.startup = up
 	log.Printf("scale: Caddy on %s tokens up in %v", human(big.meta.Tokens), up.Round(time.Millisecond))
 	r.rssIdle, _ = procStatus(proc.pid(), "VmRSS")
+	r.anonIdle, _ = procStatus(proc.pid(), "RssAnon")
 
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	args := []string{"cycle", file, big.tokens, strconv.Itoa(c.scaleCache)}
+	args := func() []string {
+		return []string{"cycle", file, big.tokens, strconv.Itoa(c.scaleCache), "0", strconv.FormatInt(r.warmRequests, 10)}
+	}
 	for i := 0; i < 10; i++ {
-		res, err := w.run(ctx, base, max(c.duration, 3*time.Second), args)
+		res, err := w.run(ctx, base, max(c.duration, 3*time.Second), args())
 		if err != nil {
+			return r, err
+		}
+		if err := res.failed(); err != nil {
 			return r, err
 		}
 		r.warmRequests += res.Requests
@@ -77,7 +85,10 @@ func measureScale(ctx context.Context, ps *procs, c *config, bin, tmp, storage s
 	}
 	hits0, misses0 := m["channelgate_cache_hits_total"], m["channelgate_cache_misses_total"]
 	// One more run on the warm cache: every lookup should hit.
-	if r.hitRun, err = w.run(ctx, base, c.duration, args); err != nil {
+	if r.hitRun, err = w.run(ctx, base, c.duration, args()); err != nil {
+		return r, err
+	}
+	if err := r.hitRun.failed(); err != nil {
 		return r, err
 	}
 	if m, err = metrics(ctx, metricsPort); err != nil {
@@ -85,6 +96,8 @@ func measureScale(ctx context.Context, ps *procs, c *config, bin, tmp, storage s
 	}
 	r.hits, r.misses = int64(m["channelgate_cache_hits_total"]-hits0), int64(m["channelgate_cache_misses_total"]-misses0)
 	r.rssWarm, _ = procStatus(proc.pid(), "VmRSS")
+	r.anonWarm, _ = procStatus(proc.pid(), "RssAnon")
+	r.fileWarm, _ = procStatus(proc.pid(), "RssFile")
 	r.hwm, _ = procStatus(proc.pid(), "VmHWM")
 	return r, nil
 }

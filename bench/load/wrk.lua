@@ -4,9 +4,10 @@
 --
 -- Arguments (after --):
 --   fixed <path> [<authorization>]           one request, repeated
---   cycle <path-suffix> <token-file> <n> [<delay-ms>]
+--   cycle <path-suffix> <token-file> <n> <delay-ms> <start>
 --       /t/<token><path-suffix> over the first n tokens of the file, each
---       thread starting at its own offset; delay-ms is the pause before
+--       thread starting at its own offset from start (so that successive
+--       runs go on where the last stopped); delay-ms is the pause before
 --       each request when the script has a delay() (the flood).
 -- done() prints one line "WRKJSON {...}" that bench/load parses.
 
@@ -44,7 +45,8 @@ function init(args)
 		-- through all n tokens rather than all of them through the same
 		-- first few.
 		local threads = tonumber(os.getenv("WRK_THREADS") or "1")
-		i = math.floor((tid or 0) * n / threads)
+		local start = tonumber(args[6] or "0")
+		i = (start + math.floor((tid or 0) * n / threads)) % n
 	else
 		error("unknown mode " .. tostring(mode))
 	end
