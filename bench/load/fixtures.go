@@ -221,13 +221,22 @@ func garbageToken(rng *rand.Rand) string {
 	return string(append(buf, digits[:]...))
 }
 
-func writeGarbageTokens(path string, n int) error {
+// writeGarbageTokens writes n unknown tokens, well-formed or (kind
+// "malformed") with a wrong checksum.
+func writeGarbageTokens(path string, n int, kind string) error {
 	rng := rand.New(rand.NewPCG(5, 6))
 	var b strings.Builder
 	for range n {
 		t := garbageToken(rng)
-		if _, err := tokenstore.ParseToken(t); err != nil {
-			return fmt.Errorf("generated garbage token is not well-formed: %v", err)
+		if kind == "malformed" {
+			last := byte('0')
+			if t[len(t)-1] == '0' {
+				last = '1'
+			}
+			t = t[:len(t)-1] + string(last)
+		}
+		if _, err := tokenstore.ParseToken(t); (err == nil) != (kind != "malformed") {
+			return fmt.Errorf("generated %s token: ParseToken says %v", kind, err)
 		}
 		b.WriteString(t)
 		b.WriteByte('\n')

@@ -64,11 +64,13 @@ type config struct {
 	conns      int
 	floodConns int
 	floodDelay int
+	floodKind  string
 	port       int
 	timeout    time.Duration
 	only       string
 	keep       bool
 	prepare    bool
+	scale      bool
 }
 
 func main() {
@@ -89,10 +91,13 @@ func main() {
 	flag.IntVar(&c.conns, "c", 32, "wrk connections")
 	flag.IntVar(&c.floodConns, "flood-c", 8, "connections of the invalid-token flood (variant f)")
 	flag.IntVar(&c.floodDelay, "flood-delay", 0, "ms each flood connection waits before a request (0: as fast as it can)")
+	flag.StringVar(&c.floodKind, "flood", "unknown", "flood of variant f: unknown (well-formed tokens no store holds), "+
+		"malformed (bad checksum: refused before any lookup) or valid (f's own valid token: the CPU-sharing control)")
 	flag.IntVar(&c.port, "port", 27180, "first of the loopback ports used (a..f, the auth service, metrics)")
 	flag.DurationVar(&c.timeout, "timeout", 15*time.Minute, "hard limit of the whole run")
 	flag.StringVar(&c.only, "only", "abcdef", "variants to run (a is always run: it is the reference)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the run's temporary folder (Caddyfiles, logs)")
+	flag.BoolVar(&c.scale, "scale", true, "measure start-up and memory with the big store after the rounds")
 	flag.BoolVar(&c.prepare, "prepare", false, "only build (or check) the cached token store, then exit")
 	flag.Parse()
 	if *quick {
@@ -263,8 +268,17 @@ func run(ctx context.Context, c *config) error {
 	if err != nil {
 		return err
 	}
+	validFile := filepath.Join(tmp, "valid.txt")
+	if err := os.WriteFile(validFile, []byte(secretF+"\n"), 0o600); err != nil {
+		return err
+	}
+	switch c.floodKind {
+	case "unknown", "malformed", "valid":
+	default:
+		return fmt.Errorf("-flood must be unknown, malformed or valid, not %q", c.floodKind)
+	}
 	garbage := filepath.Join(tmp, "garbage.txt")
-	if err := writeGarbageTokens(garbage, 200_000); err != nil {
+	if err := writeGarbageTokens(garbage, 200_000, c.floodKind); err != nil {
 		return err
 	}
 	// Variant c runs on a copy of the big store: the scale measurement
@@ -306,7 +320,7 @@ func run(ctx context.Context, c *config) error {
 		return fmt.Sprintf("\tchannelgate {\n\t\tdb %s\n\t\tcache_size %d\n\t}\n", db, cache)
 	}
 	basicHdr := "Basic " + b64("bench:"+password)
-	var cDone int64 // requests variant c sent so far
+	var cDone int64 // tokens each thread of variant c went through so far
 	all := []*variant{
 		{key: "a", title: "plain file_server", site: root, args: fixed("", "")},
 		{key: "b", title: "channelgate, valid token, cache hot", db: dbB, site: cg(dbB, 10_000) + root,
@@ -357,7 +371,7 @@ func run(ctx context.Context, c *config) error {
 		if v.key != "f" {
 			r, err := w.run(ctx, base(v), d, v.args(file))
 			if v.key == "c" {
-				cDone += r.Requests
+				cDone += r.Requests / int64(c.threads) // per thread: each goes on from its own offset
 			}
 			return r, err
 		}
@@ -369,7 +383,11 @@ func run(ctx context.Context, c *config) error {
 		}
 		ch := make(chan out, 1)
 		go func() {
-			r, err := fw.run(ctx, base(v), d+time.Second, []string{"cycle", "/acme/noarch/" + file, garbage, "200000", strconv.Itoa(c.floodDelay), strconv.Itoa(rand.IntN(200_000))})
+			args := []string{"cycle", "/acme/noarch/" + file, garbage, "200000", strconv.Itoa(c.floodDelay), strconv.Itoa(rand.IntN(200_000))}
+			if c.floodKind == "valid" {
+				args = []string{"cycle", "/acme/noarch/" + file, validFile, "1", strconv.Itoa(c.floodDelay), "0"}
+			}
+			r, err := fw.run(ctx, base(v), d+time.Second, args)
 			ch <- out{r, err}
 		}()
 		select {
@@ -431,9 +449,13 @@ func run(ctx context.Context, c *config) error {
 			v.proc.stop()
 		}
 	}
-	scale, err := measureScale(ctx, &ps, c, caddyBin, tmp, storage, big, w)
-	if err != nil {
-		return fmt.Errorf("scale: %w", err)
+	var scale *scaleResult
+	if c.scale {
+		s, err := measureScale(ctx, &ps, c, caddyBin, tmp, storage, big, w)
+		if err != nil {
+			return fmt.Errorf("scale: %w", err)
+		}
+		scale = &s
 	}
 
 	report(os.Stdout, c, vs, results, floodStats, cStats, scale)

@@ -13,7 +13,7 @@ import (
 // report prints the results as Markdown: per file, each variant's median
 // over the rounds, and its ratio to variant a taken round by round (so
 // that drift of the machine between rounds cancels).
-func report(out io.Writer, c *config, vs []*variant, results map[string][]wrkResult, flood []wrkResult, cStats map[string]float64, s scaleResult) {
+func report(out io.Writer, c *config, vs []*variant, results map[string][]wrkResult, flood []wrkResult, cStats map[string]float64, s *scaleResult) {
 	fmt.Fprintf(out, "\n## Load benchmark (%s)\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(out, "Machine: %s. Client and server share it.\n\n", machine(c))
 	fmt.Fprintf(out, "wrk -t%d -c%d, %d rounds of %v per variant and file, interleaved (a b c d e f, a b c d e f, ...); "+
@@ -62,14 +62,22 @@ func report(out io.Writer, c *config, vs []*variant, results map[string][]wrkRes
 			reqs += r.Requests
 			refused += r.Status
 		}
-		fmt.Fprintf(out, "Flood during (f): wrk -t1 -c%d, well-formed unknown tokens cycling over 200,000 "+
-			"(more than the negative cache holds), median %.0f req/s; %d of %d flood answers were not 2xx (401 expected).\n\n",
-			c.floodConns, median(rps), refused, reqs)
+		what := map[string]string{
+			"unknown":   "well-formed unknown tokens cycling over 200,000 (more than the negative cache holds; 401 expected)",
+			"malformed": "tokens with a wrong checksum cycling over 200,000 (refused before any lookup; 401 expected)",
+			"valid":     "f's own valid token (control: the same CPU sharing without refusals; 200 expected)",
+		}[c.floodKind]
+		fmt.Fprintf(out, "Flood during (f): wrk -t1 -c%d, %s, median %.0f req/s; %d of %d flood answers were not 2xx.\n\n",
+			c.floodConns, what, median(rps), refused, reqs)
 	}
 
 	if h, m := cStats["channelgate_cache_hits_total"], cStats["channelgate_cache_misses_total"]; h+m > 0 {
 		fmt.Fprintf(out, "(c) token cache over all its runs (warm-up included): %.0f hits, %.0f misses (%.1f%% misses), %.0f evictions.\n\n",
 			h, m, 100*m/(h+m), cStats["channelgate_cache_evictions_total"])
+	}
+	if s == nil {
+		startups(out, vs)
+		return
 	}
 	fmt.Fprintf(out, "### Scale (%s tokens)\n\n", human(s.tokens))
 	fmt.Fprintln(out, "| measure | value |")
@@ -90,6 +98,10 @@ func report(out io.Writer, c *config, vs []*variant, results map[string][]wrkRes
 	fmt.Fprintf(out, "| throughput cycling %s tokens on the warm cache (conda file) | %.0f req/s, p99 %d µs, %.1f%% cache hits |\n\n",
 		human(s.distinct), s.hitRun.rps(), s.hitRun.P99, hitRate)
 
+	startups(out, vs)
+}
+
+func startups(out io.Writer, vs []*variant) {
 	fmt.Fprintln(out, "Start-up of each variant (process start to first 200, all on the same machine, started one after the other):")
 	fmt.Fprintln(out)
 	for _, v := range vs {

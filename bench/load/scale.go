@@ -58,7 +58,7 @@ func measureScale(ctx context.Context, ps *procs, c *config, bin, tmp, storage s
 
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	args := func() []string {
-		return []string{"cycle", file, big.tokens, strconv.Itoa(c.scaleCache), "0", strconv.FormatInt(r.warmRequests, 10)}
+		return []string{"cycle", file, big.tokens, strconv.Itoa(c.scaleCache), "0", strconv.FormatInt(r.warmRequests/int64(w.threads), 10)}
 	}
 	for i := 0; i < 10; i++ {
 		res, err := w.run(ctx, base, max(c.duration, 3*time.Second), args())
