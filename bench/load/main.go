@@ -4,7 +4,7 @@
 // prints requests/s and latency per variant, each relative to plain
 // Caddy. It also reports the cost of a store with a million tokens.
 //
-//	go run ./bench/load            # full run, about 6 minutes (+40 s the first time: 1M tokens)
+//	go run ./bench/load            # full run, about 7 minutes (+40 s the first time: 1M tokens)
 //	go run ./bench/load -quick     # smoke run, about 1 minute
 //
 // Variants:
@@ -84,8 +84,8 @@ func main() {
 	flag.IntVar(&c.distinct, "distinct", 100_000, "distinct tokens variant c cycles through")
 	flag.IntVar(&c.cacheSize, "cache", 10_000, "cache_size of variant c")
 	flag.IntVar(&c.scaleCache, "scale-cache", 100_000, "cache_size of the resident-memory measurement (warmed with as many tokens)")
-	flag.IntVar(&c.rounds, "rounds", 5, "rounds of a..f per file")
-	flag.DurationVar(&c.duration, "d", 4*time.Second, "duration of one wrk run")
+	flag.IntVar(&c.rounds, "rounds", 7, "rounds of a..f per file")
+	flag.DurationVar(&c.duration, "d", 3*time.Second, "duration of one wrk run")
 	flag.DurationVar(&c.warmup, "warmup", 2*time.Second, "warm-up per variant and file before the rounds")
 	flag.IntVar(&c.threads, "t", 2, "wrk threads (client and server share the machine)")
 	flag.IntVar(&c.conns, "c", 32, "wrk connections")
@@ -366,7 +366,7 @@ func run(ctx context.Context, c *config) error {
 
 	w := wrkRunner{script: script, threads: c.threads, conns: c.conns}
 	base := func(v *variant) string { return fmt.Sprintf("http://127.0.0.1:%d", v.port) }
-	var floodStats []wrkResult
+	floodStats := map[string][]wrkResult{} // by file
 	measure := func(v *variant, file string, d time.Duration) (wrkResult, error) {
 		if v.key != "f" {
 			r, err := w.run(ctx, base(v), d, v.args(file))
@@ -401,7 +401,7 @@ func run(ctx context.Context, c *config) error {
 			err = fo.err
 		}
 		if fo.err == nil {
-			floodStats = append(floodStats, fo.r)
+			floodStats[file] = append(floodStats[file], fo.r)
 		}
 		return r, err
 	}
@@ -418,7 +418,7 @@ func run(ctx context.Context, c *config) error {
 			}
 		}
 	}
-	floodStats = nil
+	clear(floodStats)
 
 	results := map[string][]wrkResult{} // key+file → per round
 	for r := range c.rounds {

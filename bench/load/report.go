@@ -13,7 +13,7 @@ import (
 // report prints the results as Markdown: per file, each variant's median
 // over the rounds, and its ratio to variant a taken round by round (so
 // that drift of the machine between rounds cancels).
-func report(out io.Writer, c *config, vs []*variant, results map[string][]wrkResult, flood []wrkResult, cStats map[string]float64, s *scaleResult) {
+func report(out io.Writer, c *config, vs []*variant, results map[string][]wrkResult, flood map[string][]wrkResult, cStats map[string]float64, s *scaleResult) {
 	fmt.Fprintf(out, "\n## Load benchmark (%s)\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(out, "Machine: %s. Client and server share it.\n\n", machine(c))
 	fmt.Fprintf(out, "wrk -t%d -c%d, %d rounds of %v per variant and file, interleaved (a b c d e f, a b c d e f, ...); "+
@@ -55,22 +55,24 @@ func report(out io.Writer, c *config, vs []*variant, results map[string][]wrkRes
 		fmt.Fprintln(out)
 	}
 	if len(flood) > 0 {
-		var rps []float64
-		var reqs, refused int64
-		for _, r := range flood {
-			rps = append(rps, r.rps())
-			reqs += r.Requests
-			refused += r.Status
-		}
 		what := map[string]string{
 			"unknown":   "well-formed unknown tokens cycling over 200,000 (more than the negative cache holds; 401 expected)",
 			"malformed": "tokens with a wrong checksum cycling over 200,000 (refused before any lookup; 401 expected)",
 			"valid":     "f's own valid token (control: the same CPU sharing without refusals; 200 expected)",
 		}[c.floodKind]
-		fmt.Fprintf(out, "Flood during (f): wrk -t1 -c%d, %s, median %.0f req/s; %d of %d flood answers were not 2xx.\n\n",
-			c.floodConns, what, median(rps), refused, reqs)
+		fmt.Fprintf(out, "Flood during (f): wrk -t1 -c%d, %s:\n\n", c.floodConns, what)
+		for _, f := range files {
+			var rps []float64
+			var reqs, refused int64
+			for _, r := range flood[f.name] {
+				rps = append(rps, r.rps())
+				reqs += r.Requests
+				refused += r.Status
+			}
+			fmt.Fprintf(out, "- while measuring %s: median %.0f flood req/s; %d of %d flood answers were not 2xx\n", f.label, median(rps), refused, reqs)
+		}
+		fmt.Fprintln(out)
 	}
-
 	if h, m := cStats["channelgate_cache_hits_total"], cStats["channelgate_cache_misses_total"]; h+m > 0 {
 		fmt.Fprintf(out, "(c) token cache over all its runs (warm-up included): %.0f hits, %.0f misses (%.1f%% misses), %.0f evictions.\n\n",
 			h, m, 100*m/(h+m), cStats["channelgate_cache_evictions_total"])
