@@ -27,13 +27,15 @@ func report(out io.Writer, c *config, vs []*variant, results map[string][]wrkRes
 	}
 	for _, f := range files {
 		fmt.Fprintf(out, "### %s\n\n", f.label)
-		fmt.Fprintln(out, "| variant | req/s | p50 µs | p99 µs | req/s vs (a) | p99 added vs (a) µs |")
-		fmt.Fprintln(out, "| --- | ---: | ---: | ---: | ---: | ---: |")
+		fmt.Fprintln(out, "| variant | req/s | p50 µs | p99 µs | req/s vs (a) | p99 added vs (a) µs | socket errors |")
+		fmt.Fprintln(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 		ra := results[a.key+f.name]
 		for _, v := range vs {
 			rs := results[v.key+f.name]
 			var rps, p50, p99, ratio, added []float64
+			var sockErrs int64
 			for i, r := range rs {
+				sockErrs += r.Connect + r.Read + r.Write + r.Timeout
 				rps = append(rps, r.rps())
 				p50 = append(p50, float64(r.P50))
 				p99 = append(p99, float64(r.P99))
@@ -42,8 +44,8 @@ func report(out io.Writer, c *config, vs []*variant, results map[string][]wrkRes
 					added = append(added, float64(r.P99-ra[i].P99))
 				}
 			}
-			fmt.Fprintf(out, "| (%s) %s | %.0f | %.0f | %.0f | %.1f%% | %+.0f |\n", v.key, v.title,
-				median(rps), median(p50), median(p99), 100*median(ratio), median(added))
+			fmt.Fprintf(out, "| (%s) %s | %.0f | %.0f | %.0f | %.1f%% | %+.0f | %d |\n", v.key, v.title,
+				median(rps), median(p50), median(p99), 100*median(ratio), median(added), sockErrs)
 		}
 		if rb, rf := results["b"+f.name], results["f"+f.name]; len(rb) > 0 && len(rf) > 0 {
 			var ratio []float64
