@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"hash/maphash"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -163,13 +165,47 @@ func (h *Handler) rewrite(r *http.Request, t *target, tok *tokenstore.Token) {
 	if repl == nil {
 		return
 	}
-	repl.Set("channelgate.channel", t.channel)
-	repl.Set("channelgate.label", t.label)
-	repl.Set("channelgate.package", t.pkg)
+	repl.Set("channelgate.channel", placeholderValues.box(t.channel))
+	repl.Set("channelgate.label", placeholderValues.box(t.label))
+	repl.Set("channelgate.package", placeholderValues.box(t.pkg))
 	if tok != nil {
-		repl.Set("http.auth.user.id", tok.Owner)
-		repl.Set("channelgate.token.name", tok.Name)
+		repl.Set("http.auth.user.id", placeholderValues.box(tok.Owner))
+		repl.Set("channelgate.token.name", placeholderValues.box(tok.Name))
 	}
+}
+
+// placeholderValues keeps recent placeholder strings already converted
+// to interface values: Replacer.Set takes an any, and converting a string
+// to an any allocates, four times per request. Downloads repeat the same
+// few channels, packages, owners and token names. The values stay plain
+// strings, as matchers and logs expect.
+var placeholderValues = &boxCache{seed: maphash.MakeSeed()}
+
+// boxCache is a fixed-size, direct-mapped table of boxed strings: a
+// lookup is a hash and a compare, a miss (or a collision) boxes anew and
+// takes the slot. Memory is bounded by its size whatever clients send.
+type boxCache struct {
+	seed  maphash.Seed
+	slots [1024]atomic.Pointer[boxedString]
+}
+
+type boxedString struct {
+	s string
+	v any
+}
+
+func (c *boxCache) box(s string) any {
+	if s == "" {
+		return s // the empty string boxes without allocating
+	}
+	slot := &c.slots[maphash.String(c.seed, s)%uint64(len(c.slots))]
+	if b := slot.Load(); b != nil && b.s == s {
+		return b.v
+	}
+	s = strings.Clone(s) // do not keep the request's path alive
+	b := &boxedString{s: s, v: s}
+	slot.Store(b)
+	return b.v
 }
 
 // refuse answers a request the gateway will not pass on, counting why,

@@ -69,7 +69,6 @@ func parsePath(p string) (target, error) {
 		}
 	}
 	rest := p[1:]
-	t.clientPath = p
 	if strings.HasPrefix(rest, "t/") {
 		tok, after, ok := strings.Cut(rest[2:], "/")
 		if !ok || tok == "" {
@@ -79,9 +78,12 @@ func parsePath(p string) (target, error) {
 			return t, pathError("token too long")
 		}
 		t.token, rest = tok, after
-		t.clientPath = "/" + after
 	}
-	segs := strings.Split(rest, "/")
+	t.clientPath = p[len(p)-len(rest)-1:]
+	// Segments in a stack array, and rest as a substring of the path
+	// below: strings.Split and strings.Join cost an allocation each.
+	var segBuf [16]string
+	segs := appendSegments(segBuf[:0], rest)
 	for i, s := range segs {
 		if s == "." || s == ".." {
 			return t, pathError("path contains a dot segment")
@@ -95,6 +97,7 @@ func parsePath(p string) (target, error) {
 		}
 	}
 	t.channel = segs[0]
+	below := rest[len(t.channel):] // "" or "/..."
 	if err := tokenstore.ValidateAccountName(t.channel); err != nil {
 		return t, pathError("invalid channel name: channels are lowercase letters, digits, '.', '_' and '-'")
 	}
@@ -106,6 +109,7 @@ func parsePath(p string) (target, error) {
 		if segs[1] != "main" {
 			t.label = segs[1]
 		}
+		below = below[len("/label/")+len(segs[1]):]
 		segs = segs[2:]
 	}
 	if len(segs) == 0 {
@@ -113,13 +117,32 @@ func parsePath(p string) (target, error) {
 	}
 	t.file = segs[len(segs)-1]
 	var err error
+	t.rest = strings.TrimPrefix(below, "/") // = strings.Join(segs, "/")
 	if len(segs) > 0 && segs[0] == "simple" {
+		project := ""
+		if len(segs) > 1 {
+			project = segs[1]
+		}
 		err = t.classifyPyPI(segs[1:])
+		if len(segs) > 1 && segs[1] != project { // normalized in place
+			t.rest = strings.Join(segs, "/")
+		}
 	} else {
 		err = t.classifyConda(segs)
 	}
-	t.rest = strings.Join(segs, "/")
 	return t, err
+}
+
+// appendSegments is strings.Split(s, "/") appended to dst.
+func appendSegments(dst []string, s string) []string {
+	for {
+		i := strings.IndexByte(s, '/')
+		if i < 0 {
+			return append(dst, s)
+		}
+		dst = append(dst, s[:i])
+		s = s[i+1:]
+	}
 }
 
 // classifyPyPI handles <channel>/simple/[<project>/[<file>]]. The project

@@ -50,30 +50,35 @@ func parseStorageTemplate(s string) (storageTemplate, error) {
 	return t, nil
 }
 
-// render builds the storage path of a parsed request.
+// render builds the storage path of a parsed request. When it is the
+// request path itself (the default template without /label/main), that
+// string is returned and nothing is allocated.
 func (t storageTemplate) render(tg *target) string {
-	var b strings.Builder
-	b.Grow(len(tg.channel) + len(tg.label) + len(tg.rest) + 32)
+	var buf [256]byte
+	b := buf[:0]
 	for _, p := range t {
 		switch p.field {
 		case "":
-			b.WriteString(p.literal)
+			b = append(b, p.literal...)
 		case "channel":
-			b.WriteString(tg.channel)
+			b = append(b, tg.channel...)
 		case "label":
 			if tg.label == "" {
-				b.WriteString("main")
+				b = append(b, "main"...)
 			} else {
-				b.WriteString(tg.label)
+				b = append(b, tg.label...)
 			}
 		case "label_path":
 			if tg.label != "" {
-				b.WriteString("/label/")
-				b.WriteString(tg.label)
+				b = append(b, "/label/"...)
+				b = append(b, tg.label...)
 			}
 		case "rest":
-			b.WriteString(tg.rest)
+			b = append(b, tg.rest...)
 		}
 	}
-	return b.String()
+	if string(b) == tg.clientPath {
+		return tg.clientPath
+	}
+	return string(b)
 }
