@@ -148,7 +148,8 @@ func (w *nopWriter) WriteHeader(int)             {}
 // cache, decision, token stripping, rewrite, placeholders, next handler.
 // The request is built once, as Caddy builds it before the handler runs,
 // and the fields the handler rewrites are restored before each call; the
-// replacer is the one Caddy puts in every request's context.
+// replacer and the original request are what Caddy puts in every
+// request's context.
 func BenchmarkServeHTTPCacheHit(b *testing.B) {
 	h, secret := benchHandler(b)
 	var served int
@@ -165,7 +166,8 @@ func BenchmarkServeHTTPCacheHit(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			repl := caddy.NewReplacer()
 			r := httptest.NewRequest(http.MethodGet, c.path, nil)
-			r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
+			ctx := context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl)
+			r = r.WithContext(context.WithValue(ctx, caddyhttp.OriginalRequestCtxKey, *r))
 			authHdr := []string{c.auth}
 			w := &nopWriter{h: http.Header{}}
 			reset := func() {

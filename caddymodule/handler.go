@@ -58,7 +58,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 // next hands the rewritten request to the storage handler.
 func (h *Handler) next(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, t *target) error {
-	if t.token != "" {
+	// A conda package file is <subdir>/<name>-<version>-<build>.<ext>
+	// with no trailing slash: the storage answers it as a file, never with
+	// a canonical redirect, so the hot path skips the request copies that
+	// hiding costs.
+	if t.token != "" && !(t.kind == tokenstore.Conda && t.class == classPackage) {
 		w, r = hidePathToken(w, r, t.clientPath)
 	}
 	err := next.ServeHTTP(w, r)
@@ -104,7 +108,7 @@ func hidePathToken(w http.ResponseWriter, r *http.Request, clientPath string) (h
 		orig.URL, orig.RequestURI = &u, u.RequestURI()
 		r = r.WithContext(context.WithValue(r.Context(), caddyhttp.OriginalRequestCtxKey, orig))
 	}
-	return &relativeRedirects{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
+	return &relativeRedirects{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
 		up: strings.Count(clientPath, "/") - 1}, r
 }
 
@@ -112,7 +116,7 @@ func hidePathToken(w http.ResponseWriter, r *http.Request, clientPath string) (h
 // the path, which resolves against /t/<token>/<clientPath> to
 // /t/<token>/<Location>.
 type relativeRedirects struct {
-	*caddyhttp.ResponseWriterWrapper
+	caddyhttp.ResponseWriterWrapper
 	up int
 }
 
