@@ -40,7 +40,7 @@ func measureScale(ctx context.Context, ps *procs, c *config, bin, tmp, storage s
 		r.dbSize = fi.Size()
 	}
 	port, metricsPort := c.port+7, c.port+8
-	site := fmt.Sprintf("\tchannelgate {\n\t\tdb %s\n\t\tcache_size %d\n\t}\n\troot * %s\n\tfile_server\n", big.db, c.scaleCache, storage)
+	site := channelgateBlock(big.db, c.scaleCache) + fileServer(storage)
 	cf := filepath.Join(tmp, "Caddyfile.scale")
 	if err := os.WriteFile(cf, []byte(caddyfile(tmp, "scale", port, site, metricsPort)), 0o644); err != nil {
 		return r, err
