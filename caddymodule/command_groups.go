@@ -1,11 +1,13 @@
 package caddymodule
 
 import (
+	"context"
 	"fmt"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/channelgate/channelgate/admin"
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
@@ -46,15 +48,8 @@ func (c *cli) groupCommand() *cobra.Command {
 				return err
 			}
 		}
-		for _, u := range members {
-			if err := api.SetGroupMember(ctx, org, group, u, true); err != nil {
-				return err
-			}
-		}
-		for _, p := range pkgs {
-			if err := api.SetGroupPackage(ctx, org, group, p, true); err != nil {
-				return err
-			}
+		if err := setGroupEntries(ctx, api, org, group, members, pkgs, true); err != nil {
+			return err
 		}
 		fmt.Fprintf(c.stdout(), "Updated group %s/%s\n", org, group)
 		return nil
@@ -80,15 +75,8 @@ func (c *cli) groupCommand() *cobra.Command {
 			fmt.Fprintf(c.stdout(), "Removed group %s/%s\n", org, group)
 			return nil
 		}
-		for _, u := range members {
-			if err := api.SetGroupMember(ctx, org, group, u, false); err != nil {
-				return err
-			}
-		}
-		for _, p := range pkgs {
-			if err := api.SetGroupPackage(ctx, org, group, p, false); err != nil {
-				return err
-			}
+		if err := setGroupEntries(ctx, api, org, group, members, pkgs, false); err != nil {
+			return err
 		}
 		fmt.Fprintf(c.stdout(), "Updated group %s/%s\n", org, group)
 		return nil
@@ -117,4 +105,19 @@ func (c *cli) groupCommand() *cobra.Command {
 	})
 	cmd.AddCommand(add, remove, ls)
 	return cmd
+}
+
+// setGroupEntries adds (in) or removes members and packages of a group.
+func setGroupEntries(ctx context.Context, api *admin.Client, org, group string, members, pkgs []string, in bool) error {
+	for _, u := range members {
+		if err := api.SetGroupMember(ctx, org, group, u, in); err != nil {
+			return err
+		}
+	}
+	for _, p := range pkgs {
+		if err := api.SetGroupPackage(ctx, org, group, p, in); err != nil {
+			return err
+		}
+	}
+	return nil
 }
