@@ -156,8 +156,8 @@ func (w *writeTx) insertToken(spec TokenSpec, tok *Token) error {
 	if err := w.Put(bucketTokenName, nameKey, h[:]); err != nil {
 		return err
 	}
+	w.tokenDelta++
 	w.afterCommit = append(w.afterCommit, func() {
-		w.s.tokenCount.Add(1)
 		w.s.tokens.invalidate(h) // drop a negative entry, however unlikely
 	})
 	return w.audit("token.create", spec.Owner+"/"+spec.Name, joinScopes(tok.Scopes))
@@ -246,8 +246,8 @@ func (w *writeTx) revoke(h Hash, now time.Time) error {
 	if err := w.Delete(bucketLastUsed, h[:]); err != nil {
 		return err
 	}
+	w.tokenDelta--
 	w.afterCommit = append(w.afterCommit, func() {
-		w.s.tokenCount.Add(-1)
 		w.s.tokens.invalidate(h)
 	})
 	return nil

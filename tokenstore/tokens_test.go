@@ -306,3 +306,65 @@ func TestCreateTokens(t *testing.T) {
 		t.Fatalf("Tokens(carol) = %d tokens, %v; want all, b1, b2", len(list), err)
 	}
 }
+
+// TestTokenCountStored checks the live-token count kept in the meta
+// bucket: it follows every create and revoke, matches a recount of
+// token_names, survives close and reopen, and a file without it is
+// counted once at Open and the count stored.
+func TestTokenCountStored(t *testing.T) {
+	w := newWorld(t)
+	s := w.s
+	check := func(s *Store, want int64) {
+		t.Helper()
+		var stored int64
+		var ok bool
+		var recount int
+		must(t, s.be.View(func(tx Tx) error {
+			stored, ok = storedTokenCount(tx)
+			recount = tx.Count(bucketTokenName)
+			return nil
+		}))
+		if !ok || stored != want || int64(recount) != want || s.TokenCount() != want {
+			t.Fatalf("stored %d (%v), recount %d, TokenCount %d; want %d", stored, ok, recount, s.TokenCount(), want)
+		}
+	}
+	base := s.TokenCount()
+	check(s, base)
+	addToken(t, s, "dave", "a")
+	secret := addToken(t, s, "dave", "b")
+	_, err := s.CreateTokens(testActor, []TokenSpec{{Owner: "dave", Name: "c"}, {Owner: "dave", Name: "d"}, {Owner: "dave", Name: "e"}})
+	must(t, err)
+	check(s, base+5)
+	// Replace revokes one and creates one; in a batch too.
+	_, _, err = s.CreateToken(testActor, TokenSpec{Owner: "dave", Name: "a", Replace: true})
+	must(t, err)
+	_, err = s.CreateTokens(testActor, []TokenSpec{{Owner: "dave", Name: "c", Replace: true}, {Owner: "dave", Name: "f"}})
+	must(t, err)
+	check(s, base+6)
+	// A refused batch changes nothing.
+	if _, err := s.CreateTokens(testActor, []TokenSpec{{Owner: "dave", Name: "g"}, {Owner: "dave", Name: "d"}}); err == nil {
+		t.Fatal("duplicate name accepted")
+	}
+	check(s, base+6)
+	must(t, s.RevokeToken(testActor, "dave", "d"))
+	h, err := ParseToken(secret)
+	must(t, err)
+	must(t, s.RevokeHash(testActor, h))
+	if err := s.RevokeHash(testActor, h); err == nil {
+		t.Fatal("revoked twice")
+	}
+	check(s, base+4)
+
+	must(t, s.Close())
+	s2, err := OpenFile(w.path, Options{})
+	must(t, err)
+	check(s2, base+4)
+
+	// An older file without the stored count: counted once, then stored.
+	must(t, s2.be.Update(func(tx Tx) error { return tx.Delete(bucketMeta, metaTokenCount) }))
+	must(t, s2.Close())
+	s3, err := OpenFile(w.path, Options{})
+	must(t, err)
+	t.Cleanup(func() { s3.Close() })
+	check(s3, base+4)
+}
