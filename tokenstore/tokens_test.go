@@ -2,6 +2,7 @@ package tokenstore
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -290,8 +291,25 @@ func TestCreateTokens(t *testing.T) {
 				}
 				return
 			}
-			if len(secrets) != len(tc.specs) || s.TokenCount() != count+int64(len(tc.specs)) || len(after) != len(events)+len(tc.specs) {
+			// One audit event per batch, none for an empty one.
+			wantEvents := len(events)
+			if len(tc.specs) > 0 {
+				wantEvents++
+			}
+			if len(secrets) != len(tc.specs) || s.TokenCount() != count+int64(len(tc.specs)) || len(after) != wantEvents {
 				t.Fatalf("%d secrets, count %d→%d, audit %d→%d", len(secrets), count, s.TokenCount(), len(events), len(after))
+			}
+			if len(tc.specs) > 0 {
+				ev := after[len(after)-1]
+				want := fmt.Sprintf("%d tokens, scopes [\"conda:download\"]", len(tc.specs))
+				if ev.Action != "token.create.batch" || ev.Detail != want || ev.Actor != testActor.Name {
+					t.Fatalf("batch event %+v, want token.create.batch with detail %q", ev, want)
+				}
+				for _, sec := range secrets {
+					if strings.Contains(ev.Target+ev.Detail, sec) {
+						t.Fatalf("batch event %+v holds a secret", ev)
+					}
+				}
 			}
 			for i, secret := range secrets {
 				tok, err := s.LookupToken(secret)
@@ -367,4 +385,22 @@ func TestTokenCountStored(t *testing.T) {
 	must(t, err)
 	t.Cleanup(func() { s3.Close() })
 	check(s3, base+4)
+}
+
+func TestBatchSummary(t *testing.T) {
+	tok := func(scopes ...Scope) *Token { return &Token{Scopes: scopes} }
+	specs := []TokenSpec{{Owner: "b"}, {Owner: "a"}, {Owner: "b"}}
+	toks := []*Token{tok(ScopeAll), tok("conda:download"), tok(ScopeAll)}
+	target, detail := batchSummary(specs, toks, 1)
+	if target != "a,b" || detail != `3 tokens (1 replacing one of the same name), scopes ["all"] ["conda:download"]` {
+		t.Fatalf("target %q, detail %q", target, detail)
+	}
+	specs, toks = nil, nil
+	for i := range 8 {
+		specs = append(specs, TokenSpec{Owner: fmt.Sprintf("u%d", i)})
+		toks = append(toks, tok(ScopeAll))
+	}
+	if target, _ := batchSummary(specs, toks, 0); target != "u0,u1,u2,u3,u4 +3 more" {
+		t.Fatalf("target %q", target)
+	}
 }
