@@ -38,8 +38,9 @@ type Tx interface {
 // errStop ends a ForEach early without being an error.
 var errStop = errors.New("stop")
 
-// Bucket names. Every record is JSON; keys are described where each bucket
-// is used.
+// Bucket names. Records are JSON except token records (a small binary
+// encoding, see tokenrec.go) and a few fixed-size binary values (last-used
+// times, the token count); keys are described where each bucket is used.
 const (
 	bucketMeta      = "meta"
 	bucketAccounts  = "accounts"

@@ -111,6 +111,9 @@ func (s *Store) CreateTokens(actor Actor, specs []TokenSpec) ([]string, error) {
 // newToken validates what a spec says on its own and draws the secret:
 // everything token creation does before its transaction.
 func (s *Store) newToken(spec TokenSpec, now time.Time) (string, *Token, error) {
+	// Token records keep whole seconds compactly (tokenrec.go); the
+	// expiry moves earlier, never later.
+	now = now.Truncate(time.Second)
 	if err := ValidateTokenName(spec.Name); err != nil {
 		return "", nil, err
 	}
@@ -169,7 +172,7 @@ func (w *writeTx) insertToken(spec TokenSpec, tok *Token) (replaced bool, err er
 		replaced = true
 	}
 	h := tok.Hash
-	if err := putJSON(w, bucketTokens, h[:], tok); err != nil {
+	if err := putToken(w, tok); err != nil {
 		return false, err
 	}
 	if err := w.Put(bucketTokenName, nameKey, h[:]); err != nil {
@@ -295,7 +298,7 @@ func (w *writeTx) revoke(h Hash, now time.Time) error {
 		return err
 	}
 	t.Revoked = now
-	if err := putJSON(w, bucketTokens, h[:], t); err != nil {
+	if err := putToken(w, t); err != nil {
 		return err
 	}
 	if err := w.Delete(bucketTokenName, key(t.Owner, t.Name)); err != nil {
@@ -389,15 +392,13 @@ func (s *Store) lookup(secret string) (*cachedToken, error) {
 
 func getToken(tx Tx, h Hash) (*Token, error) {
 	var t Token
-	ok, err := getJSON(tx, bucketTokens, h[:], &t)
+	ok, err := readToken(tx, h, &t)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, notFoundf("no such token")
 	}
-	t.Hash = h
-	t.Caps = CapsOf(t.Scopes)
 	return &t, nil
 }
 
