@@ -89,6 +89,11 @@ func (s *Store) CreateTokens(actor Actor, specs []TokenSpec) ([]string, error) {
 		}
 	}
 	err := s.write(actor, func(w *writeTx) error {
+		// A batch's names (owner, then name) are mostly consecutive keys:
+		// pack their pages. Token keys are hashes, inserted at random.
+		if bl, ok := w.Tx.(bulkLoader); ok {
+			bl.BulkLoad(bucketTokenName)
+		}
 		replaced := 0
 		for i, spec := range specs {
 			r, err := w.insertToken(spec, toks[i])

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestCreateTokenRules(t *testing.T) {
@@ -403,4 +405,27 @@ func TestBatchSummary(t *testing.T) {
 	if target, _ := batchSummary(specs, toks, 0); target != "u0,u1,u2,u3,u4 +3 more" {
 		t.Fatalf("target %q", target)
 	}
+}
+
+// TestCreateTokensPacksNames checks that a batch packs the name index's
+// pages (bbolt's FillPercent for bulk loads) instead of leaving them half
+// empty, as bbolt's default does for keys inserted in order.
+func TestCreateTokensPacksNames(t *testing.T) {
+	w := newWorld(t)
+	specs := make([]TokenSpec, 5000)
+	for b := range 2 {
+		for i := range specs {
+			specs[i] = TokenSpec{Owner: "dave", Name: fmt.Sprintf("t%d", b*len(specs)+i), Scopes: []string{"conda:download"}}
+		}
+		_, err := w.s.CreateTokens(testActor, specs)
+		must(t, err)
+	}
+	db := w.s.be.(*boltBackend).db
+	must(t, db.View(func(tx *bolt.Tx) error {
+		st := tx.Bucket([]byte(bucketTokenName)).Stats()
+		if fill := float64(st.LeafInuse) / float64(st.LeafAlloc); fill < 0.8 {
+			t.Errorf("token_names leaf pages %.0f%% full, want 80%% or more", 100*fill)
+		}
+		return nil
+	}))
 }
