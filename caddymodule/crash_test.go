@@ -20,6 +20,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/channelgate/channelgate/admin"
+	"github.com/channelgate/channelgate/tokenstore"
 )
 
 // Crash test settings: kill cycles, concurrent API writers, and the range
@@ -426,9 +427,23 @@ func crashAuditEvents(t *testing.T, p *caddyProcess, op *admin.Client) (creates,
 
 // crashCheckBoltFile opens the database of a dead process with bbolt alone and
 // runs bbolt's consistency check, then checks that the token records, the
-// name index and the audit log agree with each other.
+// name index and the audit log agree with each other. Token records are
+// decoded by the store, on a copy of the file.
 func crashCheckBoltFile(t *testing.T, path string, m *crashModel) {
 	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(dup, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := tokenstore.OpenFile(dup, tokenstore.Options{})
+	if err != nil {
+		t.Fatalf("opening a copy of %s with the store: %v", path, err)
+	}
+	defer st.Close()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatalf("opening %s after the kill: %v", path, err)
@@ -443,17 +458,18 @@ func crashCheckBoltFile(t *testing.T, path string, m *crashModel) {
 			return errors.New("tokens, token_names or audit bucket missing")
 		}
 		type record struct {
-			Owner   string    `json:"owner"`
-			Name    string    `json:"name"`
-			Revoked time.Time `json:"revoked"`
+			Owner, Name string
+			Revoked     time.Time
 		}
 		records := map[string]record{} // by hash
-		err := tokens.ForEach(func(k, v []byte) error {
-			var r record
-			if err := json.Unmarshal(v, &r); err != nil {
+		err := tokens.ForEach(func(k, _ []byte) error {
+			var h tokenstore.Hash
+			copy(h[:], k)
+			ti, err := st.TokenInfoByHash(h)
+			if err != nil {
 				return fmt.Errorf("token record %x: %v", k, err)
 			}
-			records[string(k)] = r
+			records[string(k)] = record{Owner: ti.Owner, Name: ti.Name, Revoked: ti.Revoked}
 			return nil
 		})
 		if err != nil {

@@ -35,11 +35,22 @@ type Tx interface {
 	Count(bucket string) int
 }
 
+// bulkLoader is implemented by transactions that can pack a bucket's
+// pages fuller for a bulk insert (bbolt: Bucket.FillPercent). Backends
+// without it simply do not get the hint.
+type bulkLoader interface {
+	// BulkLoad says that this transaction inserts many keys into bucket,
+	// mostly in key order, so pages split when nearly full rather than
+	// half full.
+	BulkLoad(bucket string)
+}
+
 // errStop ends a ForEach early without being an error.
 var errStop = errors.New("stop")
 
-// Bucket names. Every record is JSON; keys are described where each bucket
-// is used.
+// Bucket names. Records are JSON except token records (a small binary
+// encoding, see tokenrec.go) and a few fixed-size binary values (last-used
+// times, the token count); keys are described where each bucket is used.
 const (
 	bucketMeta      = "meta"
 	bucketAccounts  = "accounts"

@@ -3,6 +3,8 @@ package tokenstore
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -123,5 +125,27 @@ func BenchmarkVisibility(b *testing.B) {
 		if _, err := s.Visibility(viewer, "acme", Conda, false); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkOpen times Open on an existing store file, the start-up cost of
+// a big store. It is skipped unless CHANNELGATE_BENCH_DB names the file,
+// e.g. the one bench/load builds:
+//
+//	go run ./bench/load -prepare
+//	CHANNELGATE_BENCH_DB=bench/.data/store-1000000.db go test -run '^$' -bench Open -benchtime 10x ./tokenstore/
+func BenchmarkOpen(b *testing.B) {
+	path := os.Getenv("CHANNELGATE_BENCH_DB")
+	if path == "" {
+		b.Skip("CHANNELGATE_BENCH_DB not set")
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join("..", path) // go test runs in the package folder
+	}
+	for b.Loop() {
+		s, err := OpenFile(path, Options{})
+		must(b, err)
+		b.ReportMetric(float64(s.TokenCount()), "tokens")
+		must(b, s.Close())
 	}
 }

@@ -120,3 +120,16 @@ func (t boltTx) Count(bucket string) int {
 	}
 	return b.Stats().KeyN
 }
+
+// bulkFillPercent is how full bbolt leaves pages it splits in a bulk
+// load (its default, 0.5, leaves keys inserted in order in half-empty
+// pages for good).
+const bulkFillPercent = 0.9
+
+// BulkLoad sets the bucket's FillPercent for the rest of the transaction
+// (a writable transaction keeps one handle per bucket).
+func (t boltTx) BulkLoad(bucket string) {
+	if b, err := t.bucket(bucket); err == nil {
+		b.FillPercent = bulkFillPercent
+	}
+}

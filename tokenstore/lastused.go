@@ -65,7 +65,7 @@ func (w *lastUsedWriter) flush() {
 		var v [8]byte
 		for h, ns := range batch {
 			var t Token
-			if ok, err := getJSON(tx, bucketTokens, h[:], &t); err != nil || !ok || !t.Revoked.IsZero() {
+			if ok, err := readToken(tx, h, &t); err != nil || !ok || !t.Revoked.IsZero() {
 				continue
 			}
 			binary.BigEndian.PutUint64(v[:], uint64(ns))

@@ -8,6 +8,7 @@
 package tokenstore
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -91,16 +92,29 @@ func Open(be Backend, opts Options) (*Store, error) {
 	if s.tokens, err = newTokenCache(opts.CacheSize); err != nil {
 		return nil, err
 	}
-	// token_names holds exactly one entry per live token, so counting it
-	// needs neither a scan of the token records (slow with millions) nor
-	// their integrity: a corrupt token record fails its own lookups
-	// closed instead of keeping the whole store from opening.
+	// The live-token count is kept in the meta bucket, updated in the
+	// transaction of every create and revoke, so opening a store with
+	// millions of tokens reads one key. A file without it (written before
+	// the count was stored) is counted once, from token_names, which holds
+	// exactly one entry per live token, and the count is stored.
+	var n int64
+	var stored bool
 	if err := be.View(func(tx Tx) error {
-		s.tokenCount.Store(int64(tx.Count(bucketTokenName)))
+		n, stored = storedTokenCount(tx)
 		return nil
 	}); err != nil {
 		return nil, err
 	}
+	if !stored {
+		if err := be.Update(func(tx Tx) error {
+			var err error
+			n, err = recountTokens(tx)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	s.tokenCount.Store(n)
 	if _, err := s.view(); err != nil {
 		return nil, err
 	}
@@ -166,6 +180,37 @@ type writeTx struct {
 	aclChanged bool
 	// afterCommit runs once the transaction is durable.
 	afterCommit []func()
+	// tokenDelta is the change of the live-token count, stored in the
+	// meta bucket at the end of the transaction.
+	tokenDelta int64
+}
+
+// metaTokenCount is the meta key of the live-token count, 8 bytes big
+// endian.
+var metaTokenCount = []byte("token_count")
+
+// storedTokenCount reads the stored live-token count; false if it is
+// absent or unreadable (it is derived data: the caller recounts).
+func storedTokenCount(tx Tx) (int64, bool) {
+	v := tx.Get(bucketMeta, metaTokenCount)
+	if len(v) != 8 {
+		return 0, false
+	}
+	n := int64(binary.BigEndian.Uint64(v))
+	return n, n >= 0
+}
+
+func putTokenCount(tx Tx, n int64) error {
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], uint64(n))
+	return tx.Put(bucketMeta, metaTokenCount, v[:])
+}
+
+// recountTokens counts the live tokens from token_names and stores the
+// count.
+func recountTokens(tx Tx) (int64, error) {
+	n := int64(tx.Count(bucketTokenName))
+	return n, putTokenCount(tx, n)
 }
 
 // write runs fn in one backend transaction; on commit it advances the
@@ -175,10 +220,26 @@ func (s *Store) write(actor Actor, fn func(*writeTx) error) error {
 	w := &writeTx{s: s, actor: actor}
 	err := s.be.Update(func(tx Tx) error {
 		w.Tx = tx
-		return fn(w)
+		if err := fn(w); err != nil {
+			return err
+		}
+		if w.tokenDelta == 0 {
+			return nil
+		}
+		n, ok := storedTokenCount(tx)
+		if !ok {
+			// Counting token_names here already includes this
+			// transaction's changes.
+			_, err := recountTokens(tx)
+			return err
+		}
+		return putTokenCount(tx, n+w.tokenDelta)
 	})
 	if err != nil {
 		return err
+	}
+	if w.tokenDelta != 0 {
+		s.tokenCount.Add(w.tokenDelta)
 	}
 	if w.aclChanged {
 		s.aclGen.Add(1)

@@ -138,6 +138,10 @@ func TestAudit(t *testing.T) {
 		{func() error { _, _, err := s.CreateToken(testActor, TokenSpec{Owner: "bob", Name: "t"}); return err }, "token.create", "bob/t"},
 		{func() error { return s.RevokeToken(testActor, "bob", "t") }, "token.revoke", "bob/t"},
 		{func() error {
+			_, err := s.CreateTokens(testActor, []TokenSpec{{Owner: "bob", Name: "b1"}, {Owner: "alice", Name: "b2"}})
+			return err
+		}, "token.create.batch", "alice,bob"},
+		{func() error {
 			return s.ChangePassword(testActor, "alice", testPassword, "another-pass", "another-pass")
 		}, "account.password", "alice"},
 	}

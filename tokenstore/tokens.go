@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -57,7 +58,13 @@ func (s *Store) CreateToken(actor Actor, spec TokenSpec) (string, *Token, error)
 	if err != nil {
 		return "", nil, err
 	}
-	if err := s.write(actor, func(w *writeTx) error { return w.insertToken(spec, tok) }); err != nil {
+	err = s.write(actor, func(w *writeTx) error {
+		if _, err := w.insertToken(spec, tok); err != nil {
+			return err
+		}
+		return w.audit("token.create", spec.Owner+"/"+spec.Name, joinScopes(tok.Scopes))
+	})
+	if err != nil {
 		return "", nil, err
 	}
 	return secret, tok, nil
@@ -66,8 +73,12 @@ func (s *Store) CreateToken(actor Actor, spec TokenSpec) (string, *Token, error)
 // CreateTokens creates many tokens in one backend transaction (imports,
 // benchmarks), with the rules of CreateToken, and returns their secrets in
 // the order of specs. It is all or nothing: the first refused spec aborts
-// the batch and the error names its index.
+// the batch and the error names its index. The batch is audited as one
+// token.create.batch event (owners, count, scopes), not one per token.
 func (s *Store) CreateTokens(actor Actor, specs []TokenSpec) ([]string, error) {
+	if len(specs) == 0 {
+		return []string{}, nil
+	}
 	now := s.now().UTC()
 	secrets := make([]string, len(specs))
 	toks := make([]*Token, len(specs))
@@ -78,12 +89,23 @@ func (s *Store) CreateTokens(actor Actor, specs []TokenSpec) ([]string, error) {
 		}
 	}
 	err := s.write(actor, func(w *writeTx) error {
+		// A batch's names (owner, then name) are mostly consecutive keys:
+		// pack their pages. Token keys are hashes, inserted at random.
+		if bl, ok := w.Tx.(bulkLoader); ok {
+			bl.BulkLoad(bucketTokenName)
+		}
+		replaced := 0
 		for i, spec := range specs {
-			if err := w.insertToken(spec, toks[i]); err != nil {
+			r, err := w.insertToken(spec, toks[i])
+			if err != nil {
 				return fmt.Errorf("token %d: %w", i, err)
 			}
+			if r {
+				replaced++
+			}
 		}
-		return nil
+		target, detail := batchSummary(specs, toks, replaced)
+		return w.audit("token.create.batch", target, detail)
 	})
 	if err != nil {
 		return nil, err
@@ -94,6 +116,9 @@ func (s *Store) CreateTokens(actor Actor, specs []TokenSpec) ([]string, error) {
 // newToken validates what a spec says on its own and draws the secret:
 // everything token creation does before its transaction.
 func (s *Store) newToken(spec TokenSpec, now time.Time) (string, *Token, error) {
+	// Token records keep whole seconds compactly (tokenrec.go); the
+	// expiry moves earlier, never later.
+	now = now.Truncate(time.Second)
 	if err := ValidateTokenName(spec.Name); err != nil {
 		return "", nil, err
 	}
@@ -135,32 +160,73 @@ func (s *Store) newToken(spec TokenSpec, now time.Time) (string, *Token, error) 
 }
 
 // insertToken stores tok in w after the checks that need the store: who
-// may create it and whether its name is free (or replaced).
-func (w *writeTx) insertToken(spec TokenSpec, tok *Token) error {
+// may create it and whether its name is free (or replaced: then it
+// returns true). The caller audits.
+func (w *writeTx) insertToken(spec TokenSpec, tok *Token) (replaced bool, err error) {
 	if err := w.checkTokenOwner(spec); err != nil {
-		return err
+		return false, err
 	}
 	nameKey := key(spec.Owner, spec.Name)
 	if old := w.Get(bucketTokenName, nameKey); old != nil {
 		if !spec.Replace {
-			return existsf("a token named %q already exists for %s", spec.Name, spec.Owner)
+			return false, existsf("a token named %q already exists for %s", spec.Name, spec.Owner)
 		}
 		if err := w.revoke(hashOf(old), tok.Created); err != nil {
-			return err
+			return false, err
 		}
+		replaced = true
 	}
 	h := tok.Hash
-	if err := putJSON(w, bucketTokens, h[:], tok); err != nil {
-		return err
+	if err := putToken(w, tok); err != nil {
+		return false, err
 	}
 	if err := w.Put(bucketTokenName, nameKey, h[:]); err != nil {
-		return err
+		return false, err
 	}
+	w.tokenDelta++
 	w.afterCommit = append(w.afterCommit, func() {
-		w.s.tokenCount.Add(1)
 		w.s.tokens.invalidate(h) // drop a negative entry, however unlikely
 	})
-	return w.audit("token.create", spec.Owner+"/"+spec.Name, joinScopes(tok.Scopes))
+	return replaced, nil
+}
+
+// batchSummaryMax is how many owners and scope sets a batch's audit event
+// names before it says how many more there are.
+const batchSummaryMax = 5
+
+// batchSummary describes a batch of new tokens for its audit event: the
+// target lists the owners, the detail the count, how many replaced a
+// token of the same name and the distinct scope sets. Token names and
+// secrets are not listed.
+func batchSummary(specs []TokenSpec, toks []*Token, replaced int) (target, detail string) {
+	var owners, scopeSets []string
+	seenOwner, seenScopes := map[string]bool{}, map[string]bool{}
+	for i, spec := range specs {
+		if !seenOwner[spec.Owner] {
+			seenOwner[spec.Owner] = true
+			owners = append(owners, spec.Owner)
+		}
+		if sc := joinScopes(toks[i].Scopes); !seenScopes[sc] {
+			seenScopes[sc] = true
+			scopeSets = append(scopeSets, sc)
+		}
+	}
+	slices.Sort(owners)
+	slices.Sort(scopeSets)
+	detail = fmt.Sprintf("%d tokens", len(specs))
+	if replaced > 0 {
+		detail += fmt.Sprintf(" (%d replacing one of the same name)", replaced)
+	}
+	detail += ", scopes " + summarize(scopeSets, " ")
+	return summarize(owners, ","), detail
+}
+
+// summarize joins up to batchSummaryMax items and counts the rest.
+func summarize(items []string, sep string) string {
+	if len(items) <= batchSummaryMax {
+		return strings.Join(items, sep)
+	}
+	return strings.Join(items[:batchSummaryMax], sep) + fmt.Sprintf(" +%d more", len(items)-batchSummaryMax)
 }
 
 // checkTokenOwner enforces who may create a token for whom: users for
@@ -237,7 +303,7 @@ func (w *writeTx) revoke(h Hash, now time.Time) error {
 		return err
 	}
 	t.Revoked = now
-	if err := putJSON(w, bucketTokens, h[:], t); err != nil {
+	if err := putToken(w, t); err != nil {
 		return err
 	}
 	if err := w.Delete(bucketTokenName, key(t.Owner, t.Name)); err != nil {
@@ -246,8 +312,8 @@ func (w *writeTx) revoke(h Hash, now time.Time) error {
 	if err := w.Delete(bucketLastUsed, h[:]); err != nil {
 		return err
 	}
+	w.tokenDelta--
 	w.afterCommit = append(w.afterCommit, func() {
-		w.s.tokenCount.Add(-1)
 		w.s.tokens.invalidate(h)
 	})
 	return nil
@@ -331,15 +397,13 @@ func (s *Store) lookup(secret string) (*cachedToken, error) {
 
 func getToken(tx Tx, h Hash) (*Token, error) {
 	var t Token
-	ok, err := getJSON(tx, bucketTokens, h[:], &t)
+	ok, err := readToken(tx, h, &t)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, notFoundf("no such token")
 	}
-	t.Hash = h
-	t.Caps = CapsOf(t.Scopes)
 	return &t, nil
 }
 

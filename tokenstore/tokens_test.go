@@ -2,9 +2,12 @@ package tokenstore
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestCreateTokenRules(t *testing.T) {
@@ -290,8 +293,25 @@ func TestCreateTokens(t *testing.T) {
 				}
 				return
 			}
-			if len(secrets) != len(tc.specs) || s.TokenCount() != count+int64(len(tc.specs)) || len(after) != len(events)+len(tc.specs) {
+			// One audit event per batch, none for an empty one.
+			wantEvents := len(events)
+			if len(tc.specs) > 0 {
+				wantEvents++
+			}
+			if len(secrets) != len(tc.specs) || s.TokenCount() != count+int64(len(tc.specs)) || len(after) != wantEvents {
 				t.Fatalf("%d secrets, count %d→%d, audit %d→%d", len(secrets), count, s.TokenCount(), len(events), len(after))
+			}
+			if len(tc.specs) > 0 {
+				ev := after[len(after)-1]
+				want := fmt.Sprintf("%d tokens, scopes [\"conda:download\"]", len(tc.specs))
+				if ev.Action != "token.create.batch" || ev.Detail != want || ev.Actor != testActor.Name {
+					t.Fatalf("batch event %+v, want token.create.batch with detail %q", ev, want)
+				}
+				for _, sec := range secrets {
+					if strings.Contains(ev.Target+ev.Detail, sec) {
+						t.Fatalf("batch event %+v holds a secret", ev)
+					}
+				}
 			}
 			for i, secret := range secrets {
 				tok, err := s.LookupToken(secret)
@@ -305,4 +325,107 @@ func TestCreateTokens(t *testing.T) {
 	if list, err := s.Tokens("carol"); err != nil || len(list) != 3 {
 		t.Fatalf("Tokens(carol) = %d tokens, %v; want all, b1, b2", len(list), err)
 	}
+}
+
+// TestTokenCountStored checks the live-token count kept in the meta
+// bucket: it follows every create and revoke, matches a recount of
+// token_names, survives close and reopen, and a file without it is
+// counted once at Open and the count stored.
+func TestTokenCountStored(t *testing.T) {
+	w := newWorld(t)
+	s := w.s
+	check := func(s *Store, want int64) {
+		t.Helper()
+		var stored int64
+		var ok bool
+		var recount int
+		must(t, s.be.View(func(tx Tx) error {
+			stored, ok = storedTokenCount(tx)
+			recount = tx.Count(bucketTokenName)
+			return nil
+		}))
+		if !ok || stored != want || int64(recount) != want || s.TokenCount() != want {
+			t.Fatalf("stored %d (%v), recount %d, TokenCount %d; want %d", stored, ok, recount, s.TokenCount(), want)
+		}
+	}
+	base := s.TokenCount()
+	check(s, base)
+	addToken(t, s, "dave", "a")
+	secret := addToken(t, s, "dave", "b")
+	_, err := s.CreateTokens(testActor, []TokenSpec{{Owner: "dave", Name: "c"}, {Owner: "dave", Name: "d"}, {Owner: "dave", Name: "e"}})
+	must(t, err)
+	check(s, base+5)
+	// Replace revokes one and creates one; in a batch too.
+	_, _, err = s.CreateToken(testActor, TokenSpec{Owner: "dave", Name: "a", Replace: true})
+	must(t, err)
+	_, err = s.CreateTokens(testActor, []TokenSpec{{Owner: "dave", Name: "c", Replace: true}, {Owner: "dave", Name: "f"}})
+	must(t, err)
+	check(s, base+6)
+	// A refused batch changes nothing.
+	if _, err := s.CreateTokens(testActor, []TokenSpec{{Owner: "dave", Name: "g"}, {Owner: "dave", Name: "d"}}); err == nil {
+		t.Fatal("duplicate name accepted")
+	}
+	check(s, base+6)
+	must(t, s.RevokeToken(testActor, "dave", "d"))
+	h, err := ParseToken(secret)
+	must(t, err)
+	must(t, s.RevokeHash(testActor, h))
+	if err := s.RevokeHash(testActor, h); err == nil {
+		t.Fatal("revoked twice")
+	}
+	check(s, base+4)
+
+	must(t, s.Close())
+	s2, err := OpenFile(w.path, Options{})
+	must(t, err)
+	check(s2, base+4)
+
+	// An older file without the stored count: counted once, then stored.
+	must(t, s2.be.Update(func(tx Tx) error { return tx.Delete(bucketMeta, metaTokenCount) }))
+	must(t, s2.Close())
+	s3, err := OpenFile(w.path, Options{})
+	must(t, err)
+	t.Cleanup(func() { s3.Close() })
+	check(s3, base+4)
+}
+
+func TestBatchSummary(t *testing.T) {
+	tok := func(scopes ...Scope) *Token { return &Token{Scopes: scopes} }
+	specs := []TokenSpec{{Owner: "b"}, {Owner: "a"}, {Owner: "b"}}
+	toks := []*Token{tok(ScopeAll), tok("conda:download"), tok(ScopeAll)}
+	target, detail := batchSummary(specs, toks, 1)
+	if target != "a,b" || detail != `3 tokens (1 replacing one of the same name), scopes ["all"] ["conda:download"]` {
+		t.Fatalf("target %q, detail %q", target, detail)
+	}
+	specs, toks = nil, nil
+	for i := range 8 {
+		specs = append(specs, TokenSpec{Owner: fmt.Sprintf("u%d", i)})
+		toks = append(toks, tok(ScopeAll))
+	}
+	if target, _ := batchSummary(specs, toks, 0); target != "u0,u1,u2,u3,u4 +3 more" {
+		t.Fatalf("target %q", target)
+	}
+}
+
+// TestCreateTokensPacksNames checks that a batch packs the name index's
+// pages (bbolt's FillPercent for bulk loads) instead of leaving them half
+// empty, as bbolt's default does for keys inserted in order.
+func TestCreateTokensPacksNames(t *testing.T) {
+	w := newWorld(t)
+	specs := make([]TokenSpec, 5000)
+	for b := range 2 {
+		for i := range specs {
+			specs[i] = TokenSpec{Owner: "dave", Name: fmt.Sprintf("t%d", b*len(specs)+i), Scopes: []string{"conda:download"}}
+		}
+		_, err := w.s.CreateTokens(testActor, specs)
+		must(t, err)
+	}
+	db := w.s.be.(*boltBackend).db
+	must(t, db.View(func(tx *bolt.Tx) error {
+		st := tx.Bucket([]byte(bucketTokenName)).Stats()
+		if fill := float64(st.LeafInuse) / float64(st.LeafAlloc); fill < 0.8 {
+			t.Errorf("token_names leaf pages %.0f%% full, want 80%% or more", 100*fill)
+		}
+		return nil
+	}))
 }
