@@ -73,13 +73,6 @@ func startGateway(t *testing.T, options string) *gateway {
 	return startSite(t, site{options: options})
 }
 
-// startGatewayProxy is startGateway with the storage behind reverse_proxy:
-// a Go server (g.upstream) serves the storage folder and records every
-// request it gets, so tests can check what reaches the storage.
-func startGatewayProxy(t *testing.T, options string) *gateway {
-	return startSite(t, site{options: options, proxy: true})
-}
-
 // startSite is startGateway for any site variant.
 func startSite(t *testing.T, s site) *gateway {
 	t.Helper()

@@ -204,13 +204,6 @@ func validLabel(l string) bool {
 	return true
 }
 
-func cutSuffixFold(s, suffix string) (string, bool) {
-	if len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix) {
-		return s[:len(s)-len(suffix)], true
-	}
-	return s, false
-}
-
 // looksLikeToken reports whether a path segment has a token's shape: the
 // prefix and at least 20 letters and digits (typos included).
 func looksLikeToken(s string) bool {
