@@ -222,7 +222,7 @@ func (s *Store) Visibility(viewer *Token, channel string, kind Kind, unregistere
 	}
 	// Unregistered names follow the channel default, or are visible to
 	// those who read all of the channel's packages.
-	vis := Visibility{DefaultVisible: !a.PrivateByDefault || v.readsAll(principal, channel)}
+	vis := Visibility{DefaultVisible: !a.PrivateByDefault || v.wholeChannel(principal, channel) >= PermRead}
 	for _, p := range v.byChannel[chanKind{channel, kind}] {
 		visible := p.Public || v.perm(principal, channel, kind, p.Name) >= PermRead
 		if visible != vis.DefaultVisible {
@@ -248,23 +248,4 @@ func (v *Visibility) addException(name string) {
 		v.Except = map[string]bool{}
 	}
 	v.Except[name] = true
-}
-
-// readsAll reports whether principal may read every package of a channel.
-func (v *aclView) readsAll(principal, channel string) bool {
-	if principal == "" {
-		return false
-	}
-	if principal == channel {
-		return true
-	}
-	if a := v.accounts[principal]; a != nil && a.SiteAdmin {
-		return true
-	}
-	for _, g := range v.memberOf[orgUser{channel, principal}] {
-		if g.AllPackages {
-			return true
-		}
-	}
-	return false
 }

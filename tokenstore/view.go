@@ -166,20 +166,14 @@ func (s *Store) Perm(principal, channel string, kind Kind, pkg string) (Perm, er
 
 // perm is Perm on this view, with pkg already normalized.
 func (v *aclView) perm(principal, channel string, kind Kind, pkg string) Perm {
-	if principal == "" {
-		return PermNone
+	best := v.wholeChannel(principal, channel)
+	if principal == "" || best == PermAdmin {
+		return best
 	}
-	if principal == channel {
-		return PermAdmin
-	}
-	if a := v.accounts[principal]; a != nil && a.SiteAdmin {
-		return PermAdmin
-	}
-	best := PermNone
 	for _, g := range v.memberOf[orgUser{channel, principal}] {
 		switch {
 		case g.AllPackages:
-			best = max(best, g.Perm)
+			// counted by wholeChannel
 		case pkg == "" && g.Perm == PermAdmin:
 			// Admin groups administer the organization (its groups and
 			// tokens), whatever packages they list.
@@ -213,4 +207,26 @@ func (v *aclView) publicRead(channel string, kind Kind, pkg string, unregistered
 		return p.Public
 	}
 	return !a.PrivateByDefault
+}
+
+// wholeChannel is what principal (an account name, "" for anonymous) may
+// do with every package of a channel: as its owner, as a site
+// administrator, or through groups that cover all its packages.
+func (v *aclView) wholeChannel(principal, channel string) Perm {
+	switch {
+	case principal == "":
+		return PermNone
+	case principal == channel:
+		return PermAdmin
+	}
+	if a := v.accounts[principal]; a != nil && a.SiteAdmin {
+		return PermAdmin
+	}
+	best := PermNone
+	for _, g := range v.memberOf[orgUser{channel, principal}] {
+		if g.AllPackages {
+			best = max(best, g.Perm)
+		}
+	}
+	return best
 }
