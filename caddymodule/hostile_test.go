@@ -132,6 +132,8 @@ func TestHostileRequests(t *testing.T) {
 
 		// Channel and package look-alikes.
 		{"upper-case channel", "GET", "/ACME/noarch/secret-1.0-0.conda", nil, 400, ""},
+		// Normalizes to no name: would fetch the unfiltered root list under a package decision.
+		{"project of separators only", "GET", "/acme/simple/_/", nil, 400, ""},
 		{"capitalized channel", "GET", "/t/{alice}/Acme/noarch/secret-1.0-0.conda", nil, 400, ""},
 		{"Cyrillic a, encoded", "GET", "/%D0%B0cme/noarch/secret-1.0-0.conda", nil, 400, ""},
 		{"Cyrillic a, raw UTF-8", "GET", "/\xd0\xb0cme/noarch/secret-1.0-0.conda", nil, 400, ""},

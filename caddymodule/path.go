@@ -153,10 +153,12 @@ func (t *target) classifyPyPI(segs []string) error {
 	if len(segs) == 0 || len(segs) == 1 && (segs[0] == "" || segs[0] == "index.html" || segs[0] == "index.json") {
 		return nil // the root list
 	}
-	if tokenstore.ValidatePackageName(segs[0]) != nil {
+	t.class, t.pkg = classPackage, tokenstore.NormalizeName(tokenstore.PyPI, segs[0])
+	// A name of separators only ("_", "-.") normalizes to nothing: it
+	// would name the channel-level root list under a package decision.
+	if tokenstore.ValidatePackageName(segs[0]) != nil || t.pkg == "" {
 		return pathError("invalid project name")
 	}
-	t.class, t.pkg = classPackage, tokenstore.NormalizeName(tokenstore.PyPI, segs[0])
 	segs[0] = t.pkg
 	return nil
 }
