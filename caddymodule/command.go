@@ -113,6 +113,16 @@ func orNone(s *string) string {
 
 // splitPair splits a "<owner>/<name>" argument; form names it in the
 // error ("OWNER/NAME").
+// pairClient splits an OWNER/NAME argument and returns the API client:
+// the prologue of every command that acts on one group or package.
+func (c *cli) pairClient(spec, form string) (owner, name string, api *admin.Client, err error) {
+	if owner, name, err = splitPair(spec, form); err != nil {
+		return "", "", nil, err
+	}
+	api, _, err = c.client()
+	return owner, name, api, err
+}
+
 func splitPair(spec, form string) (owner, name string, err error) {
 	owner, name, ok := strings.Cut(spec, "/")
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {

@@ -27,11 +27,7 @@ func (c *cli) groupCommand() *cobra.Command {
 	add.Flags().StringVar(&perms, "perms", "", "read, write or admin (default read for a new group; unchanged otherwise)")
 	memberFlags(add, "add")
 	add.RunE = c.run(func(args []string) error {
-		org, group, err := splitPair(args[0], "ORG/GROUP")
-		if err != nil {
-			return err
-		}
-		api, _, err := c.client()
+		org, group, api, err := c.pairClient(args[0], "ORG/GROUP")
 		if err != nil {
 			return err
 		}
@@ -59,11 +55,7 @@ func (c *cli) groupCommand() *cobra.Command {
 		Long: "Removes the given members and packages from the group; without --member or --package, removes the group."}
 	memberFlags(remove, "remove")
 	remove.RunE = c.run(func(args []string) error {
-		org, group, err := splitPair(args[0], "ORG/GROUP")
-		if err != nil {
-			return err
-		}
-		api, _, err := c.client()
+		org, group, api, err := c.pairClient(args[0], "ORG/GROUP")
 		if err != nil {
 			return err
 		}

@@ -75,11 +75,7 @@ func (c *cli) packageCommand() *cobra.Command {
 		Long: "Removes the given collaborators; without --collaborator, removes the package's registration (its files then follow the channel's default access)."}
 	remove.Flags().StringArrayVar(&drop, "collaborator", nil, "remove this collaborator (repeatable)")
 	remove.RunE = c.run(func(args []string) error {
-		owner, name, err := splitPair(args[0], "OWNER/NAME")
-		if err != nil {
-			return err
-		}
-		api, _, err := c.client()
+		owner, name, api, err := c.pairClient(args[0], "OWNER/NAME")
 		if err != nil {
 			return err
 		}
