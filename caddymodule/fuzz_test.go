@@ -144,14 +144,27 @@ func FuzzCaddyfile(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		input := "channelgate {\n" + body + "\n}\n"
+		// caddyfile.NewTestDispenser exits the process on a lexer error,
+		// so the fuzz target tokenizes itself; Caddy rejects such input
+		// before any directive sees it.
+		dispenser := func(directive string) *caddyfile.Dispenser {
+			tokens, err := caddyfile.Tokenize([]byte(directive+" {\n"+body+"\n}\n"), "Caddyfile")
+			if err != nil {
+				return nil
+			}
+			return caddyfile.NewDispenser(tokens)
+		}
+		d := dispenser("channelgate")
+		if d == nil {
+			return
+		}
 		var h Handler
-		if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(input)); err == nil {
+		if err := h.UnmarshalCaddyfile(d); err == nil {
 			if h.FailureLimit == 0 && h.FailureWindow != 0 || h.FailureLimit < -1 || h.FailureWindow < 0 {
 				t.Fatalf("%q parsed to failure_limit %d %v", body, h.FailureLimit, h.FailureWindow)
 			}
 		}
 		var a APIHandler
-		_ = a.UnmarshalCaddyfile(caddyfile.NewTestDispenser("channelgate_api {\n" + body + "\n}\n"))
+		_ = a.UnmarshalCaddyfile(dispenser("channelgate_api"))
 	})
 }
