@@ -26,6 +26,7 @@ func init() {
 //	    cache_size            <entries>
 //	    storage_path          <template>
 //	    unregistered_channels public|private
+//	    private_packages      hide|refuse
 //	    index_cache           <size>
 //	    max_index_size        <size>
 //	    failure_limit         <count> <window> | off
@@ -66,6 +67,8 @@ func (cg *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			target = &cg.StoragePath
 		case "unregistered_channels":
 			target = &cg.UnregisteredChannels
+		case "private_packages":
+			target = &cg.PrivatePackages
 		default:
 			return d.Errf("unknown channelgate option %q", d.Val())
 		}

@@ -45,10 +45,10 @@ func TestE2ECondaPackageStreaming(t *testing.T) {
 			{"private .conda in label main", pathTok("alice/all"), "label/main/noarch/secret-1.0-0.conda", "secret 1.0 noarch", true, "/acme/noarch/secret-1.0-0.conda"},
 			{"public .conda anonymous", "", "noarch/open-1.0-0.conda", "open 1.0 noarch", true, "/acme/noarch/open-1.0-0.conda"},
 			{"group .tar.bz2 with member token", pathTok("bob/conda"), "noarch/shared-1.0-0.tar.bz2", "shared 1.0 noarch", true, "/acme/noarch/shared-1.0-0.tar.bz2"},
-			{"private .conda anonymous", "", "noarch/secret-1.0-0.conda", "401 Client Error", false, ""},
+			{"private .conda anonymous, hidden as missing", "", "noarch/secret-1.0-0.conda", "404 Client Error", false, ""},
 			{"private .conda with revoked token", pathTok("alice/revoked"), "noarch/secret-1.0-0.conda", "401 Client Error", false, ""},
-			{"private .conda outside the member's group", pathTok("bob/conda"), "noarch/secret-1.0-0.conda", "403 Client Error", false, ""},
-			{"private .conda with pypi-only token", pathTok("alice/pypi-only"), "noarch/secret-1.0-0.conda", "403 Client Error", false, ""},
+			{"private .conda outside the member's group", pathTok("bob/conda"), "noarch/secret-1.0-0.conda", "404 Client Error", false, ""},
+			{"private .conda with pypi-only token", pathTok("alice/pypi-only"), "noarch/secret-1.0-0.conda", "404 Client Error", false, ""},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

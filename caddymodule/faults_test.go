@@ -112,7 +112,7 @@ func TestStoreFaults(t *testing.T) {
 			{"corrupt token on a group package", "/t/" + bob + "/acme/noarch/shared-1.0-0.tar.bz2", 503, "access store unavailable"},
 			{"corrupt token on a public package", "/t/" + bob + "/acme/noarch/open-1.0-0.conda", 503, "access store unavailable"},
 			{"anonymous public download", "/acme/noarch/open-1.0-0.conda", 200, "OPEN"},
-			{"anonymous private download", "/acme/noarch/secret-1.0-0.conda", 401, "authentication required"},
+			{"anonymous private download, hidden as missing", "/acme/noarch/secret-1.0-0.conda", 404, ""},
 			{"healthy token", "/t/" + alice + "/acme/noarch/secret-1.0-0.conda", 200, "SECRET"},
 		} {
 			if status, body, _ := g.do("GET", tc.path, nil); status != tc.status || !strings.Contains(body, tc.body) {
@@ -197,9 +197,9 @@ func TestFullDisk(t *testing.T) {
 	}{
 		{"/t/" + tok["alice/all"] + "/acme/noarch/secret-1.0-0.conda", 200},
 		{"/t/" + tok["bob/conda"] + "/acme/noarch/shared-1.0-0.tar.bz2", 200},
-		{"/t/" + tok["bob/conda"] + "/acme/noarch/secret-1.0-0.conda", 403},
+		{"/t/" + tok["bob/conda"] + "/acme/noarch/secret-1.0-0.conda", 404},
 		{"/acme/noarch/open-1.0-0.conda", 200},
-		{"/acme/noarch/secret-1.0-0.conda", 401},
+		{"/acme/noarch/secret-1.0-0.conda", 404},
 	} {
 		if status, body, _ := g.do("GET", tc.path, nil); status != tc.status {
 			t.Errorf("GET %s on a full disk: %d %q, want %d", tc.path, status, body, tc.status)

@@ -139,7 +139,7 @@ func FuzzCaddyfile(f *testing.F) {
 	for _, s := range []string{
 		"db /tmp/x.db\ncache_size 100", "storage_path /{channel}/{label}/{rest}", "unregistered_channels private",
 		"failure_limit 20 1m", "failure_limit off", "failure_limit 0 1m", "failure_limit 3", "cache_size -1",
-		"operator_secret {$X}", "open_signup", "unknown thing", "db", "storage_path {", "}", "{\n}",
+		"operator_secret {$X}", "open_signup", "private_packages refuse", "private_packages", "unknown thing", "db", "storage_path {", "}", "{\n}",
 	} {
 		f.Add(s)
 	}

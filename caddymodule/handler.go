@@ -38,6 +38,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	d := h.store.Authorize(tokenstore.Request{Secret: secret, Channel: t.channel, Kind: t.kind,
 		Package: t.pkg, Write: write, UnregisteredPublic: h.unregisteredPublic})
+	if d.Hidden && h.hidePrivate {
+		return h.hide(w, r, &t, d)
+	}
 	switch d.Outcome {
 	case tokenstore.Unauthenticated:
 		h.noteFailure(r, d.Reason)
@@ -65,7 +68,30 @@ func (h *Handler) next(w http.ResponseWriter, r *http.Request, next caddyhttp.Ha
 	if t.token != "" && !(t.kind == tokenstore.Conda && t.class == classPackage) {
 		w, r = hidePathToken(w, r, t.clientPath)
 	}
-	err := next.ServeHTTP(w, r)
+	return h.fail(w, r, t, next.ServeHTTP(w, r))
+}
+
+// hide refuses a private package as missing: the request, rewritten as
+// if it had been allowed, fails with the 404 the storage gives for a file
+// it does not have, by the same path, so the answer is byte for byte a
+// missing file's.
+func (h *Handler) hide(w http.ResponseWriter, r *http.Request, t *target, d tokenstore.Decision) error {
+	countDecision(d.Reason)
+	if c := h.logger.Check(zapcore.DebugLevel, "private package answered as missing"); c != nil {
+		c.Write(zap.String("channel", t.channel), zap.String("package", t.pkg), zap.String("reason", d.Message))
+	}
+	h.rewrite(r, t, d.Token)
+	return h.fail(w, r, t, caddyhttp.Error(http.StatusNotFound, errHidden))
+}
+
+// errHidden is the error a hidden package is refused with.
+var errHidden = errors.New("no such package")
+
+// fail returns an error of the storage (nil included) to Caddy, or
+// answers it here when the request carried its token in the path. A
+// hidden package goes the same way, so its refusal is byte for byte a
+// missing file's.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, t *target, err error) error {
 	if err != nil && t.token != "" {
 		return h.answerError(w, r, err)
 	}

@@ -2,8 +2,12 @@ package caddymodule
 
 import (
 	"encoding/base64"
+	"maps"
+	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/channelgate/channelgate/tokenstore"
 )
 
 func basic(user, pass string) string {
@@ -11,9 +15,10 @@ func basic(user, pass string) string {
 }
 
 // TestGatewayDecisions runs the access matrix through a real Caddy, real
-// HTTP and a real bbolt file.
+// HTTP and a real bbolt file, with private packages refused by reason
+// (401/403); TestHiddenPackages covers the default, which hides them.
 func TestGatewayDecisions(t *testing.T) {
-	g := startGateway(t, "")
+	g := startGateway(t, "private_packages refuse")
 	tok := g.seed()
 	alice, bob, pypiOnly, ci := tok["alice/all"], tok["bob/conda"], tok["alice/pypi-only"], tok["acme/ci"]
 
@@ -127,4 +132,73 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestHiddenPackages checks the default private_packages hide: in a
+// channel whose unregistered packages are public, a private package the
+// caller may not read answers exactly as a package the channel does not
+// have (status, headers and body), for every kind of caller; callers who
+// may read it get it; and in a channel private by default both answer
+// 401/403 with their reason.
+func TestHiddenPackages(t *testing.T) {
+	g := startGateway(t, "")
+	tok := g.seed()
+	alice, bob, pypiOnly := tok["alice/all"], tok["bob/conda"], tok["alice/pypi-only"]
+	const (
+		secret  = "/acme/noarch/secret-1.0-0.conda"
+		missing = "/acme/noarch/nothere-1.0-0.conda"
+	)
+	for _, tc := range []struct {
+		name, method, hidden, missing string
+		hdr                           map[string]string
+	}{
+		{"anonymous", "GET", secret, missing, nil},
+		{"anonymous HEAD", "HEAD", secret, missing, nil},
+		{"anonymous asking for JSON", "GET", secret, missing, map[string]string{"Accept": "application/json"}},
+		{"anonymous range", "GET", secret, missing, map[string]string{"Range": "bytes=-10240"}},
+		{"token without permission, in the path", "GET", "/t/" + bob + secret, "/t/" + bob + missing, nil},
+		{"token without scope, in a header", "GET", secret, missing, map[string]string{"Authorization": "Bearer " + pypiOnly}},
+		{"label", "GET", "/acme/label/dev/noarch/secret-2.0-0.conda", "/acme/label/dev/noarch/nothere-2.0-0.conda", nil},
+		{"PyPI project page", "GET", "/acme/simple/Acme_Tools/", "/acme/simple/no-such-project/", nil},
+		{"PyPI project page, conda token", "GET", "/t/" + bob + "/acme/simple/acme-tools/", "/t/" + bob + "/acme/simple/no-such-project/", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hs, hb, hh := g.do(tc.method, tc.hidden, tc.hdr)
+			ms, mb, mh := g.do(tc.method, tc.missing, tc.hdr)
+			hh.Del("Date")
+			mh.Del("Date")
+			if hs != http.StatusNotFound || hs != ms || hb != mb || !maps.EqualFunc(hh, mh, func(a, b []string) bool { return strings.Join(a, ",") == strings.Join(b, ",") }) {
+				t.Fatalf("hidden: %d %v %q\nmissing: %d %v %q", hs, hh, hb, ms, mh, mb)
+			}
+		})
+	}
+	for _, path := range []string{"/t/" + alice + secret, "/t/" + pypiOnly + "/acme/simple/acme-tools/"} {
+		if status, _, _ := g.do("GET", path, nil); status != http.StatusOK {
+			t.Errorf("reader refused: %d", status)
+		}
+	}
+	if status, body, _ := g.do("GET", "/t/"+flip(alice)+secret, nil); status != http.StatusUnauthorized || !strings.Contains(body, "malformed token") {
+		t.Errorf("bad token on a hidden package: %d %q, want 401 as on any package", status, body)
+	}
+	if status, body, _ := g.do("PUT", "/t/"+bob+secret, nil); status != http.StatusForbidden || !strings.Contains(body, "token lacks scope conda") {
+		t.Errorf("write: %d %q, want 403 with its reason", status, body)
+	}
+
+	if err := g.store.SetChannelDefault(testActor, "acme", true); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{secret, missing} {
+		if status, body, _ := g.do("GET", path, nil); status != http.StatusUnauthorized || !strings.Contains(body, "authentication required") {
+			t.Errorf("private-by-default channel, anonymous %s: %d %q, want 401", path, status, body)
+		}
+		if status, body, _ := g.do("GET", "/t/"+bob+path, nil); status != http.StatusForbidden || !strings.Contains(body, "bob may not read") {
+			t.Errorf("private-by-default channel, bob %s: %d %q, want 403", path, status, body)
+		}
+	}
+	if _, err := g.store.PutPackage(testActor, "acme", tokenstore.Conda, "secret", true, ""); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, _ := g.do("GET", secret, nil); status != http.StatusOK {
+		t.Errorf("package made public: %d", status)
+	}
 }

@@ -105,8 +105,8 @@ func TestHostileRequests(t *testing.T) {
 		{"semicolon path parameter", "GET", secret + ";x=.json", nil, 400, ""},
 		{"encoded question mark", "GET", secret + "%3F.json", nil, 400, ""},
 		{"package file as a folder", "GET", secret + "/", nil, 400, ""},
-		{"upper-case package extension", "GET", "/acme/noarch/secret-1.0-0.CONDA", nil, 401, ""},
-		{"upper-case package name", "GET", "/acme/noarch/SECRET-1.0-0.conda", nil, 401, ""},
+		{"upper-case package extension", "GET", "/acme/noarch/secret-1.0-0.CONDA", nil, 404, ""},
+		{"upper-case package name", "GET", "/acme/noarch/SECRET-1.0-0.conda", nil, 404, ""},
 
 		// Tokens in the path.
 		{"empty token", "GET", "/t//acme/noarch/open-1.0-0.conda", nil, 400, ""},
@@ -120,7 +120,7 @@ func TestHostileRequests(t *testing.T) {
 		{"token under a path prefix", "GET", "/mirror/t/{alice}" + open, nil, 400, ""},
 		{"expired token", "GET", "/t/{expired}" + secret, nil, 401, ""},
 		{"revoked token", "GET", "/t/{revoked}" + open, nil, 401, ""},
-		{"token of channel A on channel B", "GET", "/t/{ci}/bob/noarch/diary-1.0-0.conda", nil, 403, ""},
+		{"token of channel A on channel B", "GET", "/t/{ci}/bob/noarch/diary-1.0-0.conda", nil, 404, ""},
 		{"token on its own channel", "GET", "/t/{bob}/bob/noarch/diary-1.0-0.conda", nil, 200, "/bob/noarch/diary-1.0-0.conda"},
 		{"path token", "GET", "/t/{alice}" + secret, nil, 200, secret},
 		{"path token with a label", "GET", "/t/{alice}/acme/label/dev/noarch/secret-2.0-0.conda", nil, 200, "/acme/label/dev/noarch/secret-2.0-0.conda"},
@@ -138,7 +138,7 @@ func TestHostileRequests(t *testing.T) {
 		{"Cyrillic a, encoded", "GET", "/%D0%B0cme/noarch/secret-1.0-0.conda", nil, 400, ""},
 		{"Cyrillic a, raw UTF-8", "GET", "/\xd0\xb0cme/noarch/secret-1.0-0.conda", nil, 400, ""},
 		{"fullwidth a", "GET", "/%EF%BD%81cme/noarch/secret-1.0-0.conda", nil, 400, ""},
-		{"PyPI project spelling anonymous", "GET", "/acme/simple/Acme.Tools/", nil, 401, ""},
+		{"PyPI project spelling anonymous", "GET", "/acme/simple/Acme.Tools/", nil, 404, ""},
 		{"PyPI project spelling with token", "GET", "/t/{pypi}/acme/simple/Acme.Tools/", nil, 200, "/acme/simple/acme-tools/"},
 
 		// Credentials in headers.
@@ -162,7 +162,7 @@ func TestHostileRequests(t *testing.T) {
 		{"anonymous PUT on a public channel", "PUT", "/acme/noarch/open-2.0-0.conda", []string{"Content-Length: 0"}, 401, ""},
 
 		// Secrets where the gateway does not read them.
-		{"query token on a private package", "GET", secret + "?token={alice}", nil, 401, ""},
+		{"query token on a private package", "GET", secret + "?token={alice}", nil, 404, ""},
 		{"query token on a public package", "GET", open + "?token={alice}", nil, 200, open},
 		{"query beside a path token", "GET", "/t/{alice}" + secret + "?x=1", nil, 200, secret},
 		{"referrer carrying a token", "GET", open, []string{"Referer: http://localhost/t/{alice}/acme/"}, 200, open},
@@ -297,7 +297,7 @@ func TestBadTokenFlood(t *testing.T) {
 		{"valid path token from the limited address", guesser, "/t/" + alice + secret, nil, 429},
 		{"valid header token from the limited address", guesser, secret, map[string]string{"Authorization": basic("__token__", alice)}, 429},
 		{"anonymous public download from the limited address", guesser, open, nil, 200},
-		{"anonymous private download from the limited address", guesser, secret, nil, 401},
+		{"anonymous private download from the limited address", guesser, secret, nil, 404},
 		{"valid token from another address", neighbour, "/t/" + alice + secret, nil, 200},
 	} {
 		if status, body, _ := g.doWith(tc.client, "GET", tc.path, tc.hdr); status != tc.status {

@@ -45,10 +45,10 @@ func TestMetrics(t *testing.T) {
 		status int
 	}{
 		{"/acme/noarch/open-1.0-0.conda", 200},
-		{private, 401},
+		{private, 404}, // hidden as missing; counted as no_token
 		{"/t/" + tok["alice/all"] + private, 200},
 		{"/t/" + tok["alice/all"] + private, 200},
-		{"/t/" + tok["alice/pypi-only"] + private, 403},
+		{"/t/" + tok["alice/pypi-only"] + private, 404},
 		{"/t/cgt-garbage" + private, 401},
 	}
 	for _, r := range requests {

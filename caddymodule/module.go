@@ -41,6 +41,16 @@ type Handler struct {
 	// "private" (only site administrators).
 	UnregisteredChannels string `json:"unregistered_channels,omitempty"`
 
+	// PrivatePackages says how a refused read of a private package is
+	// answered in a channel whose unregistered packages anyone may read:
+	// "hide" (default) answers 404, exactly as the storage answers a
+	// package it does not have, so refusals reveal no private name (the
+	// caller's indexes leave it out too); "refuse" answers 401 or 403 with
+	// the reason, which prompts clients to authenticate. In channels
+	// private by default a missing package is refused with 401/403 as
+	// well, so both settings answer 401/403 there.
+	PrivatePackages string `json:"private_packages,omitempty"`
+
 	// IndexCacheBytes bounds the memory of filtered indexes kept for
 	// reuse (conda repodata, channeldata, shards indexes, PyPI root
 	// lists). Default 256 MiB.
@@ -57,6 +67,7 @@ type Handler struct {
 	dbPath             string
 	layout             storageTemplate
 	unregisteredPublic bool
+	hidePrivate        bool
 	logger             *zap.Logger
 }
 
@@ -81,6 +92,13 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	case "private":
 	default:
 		return fmt.Errorf("unregistered_channels must be public or private, not %q", h.UnregisteredChannels)
+	}
+	switch h.PrivatePackages {
+	case "", "hide":
+		h.hidePrivate = true
+	case "refuse":
+	default:
+		return fmt.Errorf("private_packages must be hide or refuse, not %q", h.PrivatePackages)
 	}
 	if err := h.provisionFailureLimit(); err != nil {
 		return err

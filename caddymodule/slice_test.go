@@ -35,8 +35,8 @@ func TestSliceThroughAPI(t *testing.T) {
 	}
 	g.file("labs/noarch/model-1.0-0.conda", "MODEL")
 	path := "/labs/noarch/model-1.0-0.conda"
-	if status, _, _ := g.do("GET", path, nil); status != 401 {
-		t.Fatalf("private package anonymously: %d", status)
+	if status, _, _ := g.do("GET", path, nil); status != 404 {
+		t.Fatalf("private package anonymously: %d, want 404 (hidden as missing)", status)
 	}
 
 	carol := &admin.Client{BaseURL: api}

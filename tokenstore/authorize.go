@@ -60,6 +60,11 @@ type Decision struct {
 	Reason  Reason
 	// Message is one line for the client; it never contains the secret.
 	Message string
+	// Hidden marks a refused read of a package in a channel whose
+	// unregistered names anyone may read: a gateway that keeps private
+	// names private answers it as a package the channel does not have
+	// (404), the way the caller's index leaves it out.
+	Hidden bool
 	// Token is the presented token when it was valid.
 	Token *Token
 	// Err is the store failure behind Unavailable.
@@ -87,6 +92,14 @@ func (s *Store) Authorize(r Request) Decision {
 	if !r.Write && v.publicRead(r.Channel, r.Kind, r.Package, r.UnregisteredPublic) {
 		return Decision{Outcome: Allow, Reason: ReasonPublic, Token: tok}
 	}
+	d := decidePrivate(v, r, tok)
+	d.Hidden = d.Outcome != Allow && !r.Write && r.Package != "" && v.unlistedPublic(r.Channel, r.UnregisteredPublic)
+	return d
+}
+
+// decidePrivate decides a request that public access does not allow:
+// the token's scopes and its owner's permission must cover it.
+func decidePrivate(v *aclView, r Request, tok *Token) Decision {
 	if tok == nil {
 		return Decision{Outcome: Unauthenticated, Reason: ReasonNoToken, Message: "authentication required: this channel or package is private"}
 	}

@@ -38,6 +38,10 @@ func TestAuthorizeMatrix(t *testing.T) {
 		}
 		return w.tokens[name]
 	}
+	// Refused reads of private packages in channels whose unregistered
+	// names are public: a hiding gateway answers them as missing.
+	hidden := map[string]bool{"anon private package": true, "owner, api-only token": true, "pypi token on conda": true,
+		"stranger on private": true, "collaborator elsewhere": true, "org token elsewhere": true}
 	for _, tc := range []struct {
 		name     string
 		token    string // w.tokens key, or expired, revoked, unknown, malformed, "" (anonymous)
@@ -114,6 +118,9 @@ func TestAuthorizeMatrix(t *testing.T) {
 				Write: tc.write, UnregisteredPublic: tc.unregPub})
 			if d.Outcome != tc.want || d.Reason != tc.reason || !strings.Contains(d.Message, tc.msg) {
 				t.Fatalf("Authorize = %v %s %q, want %v %s %q", d.Outcome, d.Reason, d.Message, tc.want, tc.reason, tc.msg)
+			}
+			if d.Hidden != hidden[tc.name] {
+				t.Fatalf("Hidden = %v", d.Hidden)
 			}
 			if secret != "" && strings.Contains(d.Message, secret) {
 				t.Fatalf("message holds the secret: %q", d.Message)

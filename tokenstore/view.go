@@ -196,17 +196,23 @@ func (v *aclView) perm(principal, channel string, kind Kind, pkg string) Perm {
 // the channel's index). unregisteredPublic is the policy for channels that
 // have no account.
 func (v *aclView) publicRead(channel string, kind Kind, pkg string, unregisteredPublic bool) bool {
-	a := v.accounts[channel]
-	if a == nil {
-		return unregisteredPublic
-	}
 	if pkg == "" {
-		return !a.PrivateByDefault || v.hasPublic[chanKind{channel, kind}]
+		return v.unlistedPublic(channel, unregisteredPublic) || v.hasPublic[chanKind{channel, kind}]
 	}
 	if p := v.packages[pkgRef{channel, kind, pkg}]; p != nil {
 		return p.Public
 	}
-	return !a.PrivateByDefault
+	return v.unlistedPublic(channel, unregisteredPublic)
+}
+
+// unlistedPublic reports whether anyone may read a package a channel has
+// not registered: its account's default, or the policy for channels
+// without an account.
+func (v *aclView) unlistedPublic(channel string, unregisteredPublic bool) bool {
+	if a := v.accounts[channel]; a != nil {
+		return !a.PrivateByDefault
+	}
+	return unregisteredPublic
 }
 
 // wholeChannel is what principal (an account name, "" for anonymous) may
