@@ -156,7 +156,7 @@ func (a *api) listTokens(r *http.Request, c *caller) (int, any, error) {
 }
 
 // callingToken fails with 401 unless the caller presented a token.
-func callingToken(c *caller) (*tokenstore.Token, error) {
+func callingToken(c *caller) (*tokenstore.Credential, error) {
 	if c.token == nil {
 		return nil, errorf(http.StatusUnauthorized, "this call needs a token, not a password")
 	}

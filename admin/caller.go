@@ -20,7 +20,7 @@ type caller struct {
 	// account is the acting account; nil for the operator and anonymous.
 	account *tokenstore.Account
 	// token is the presented token when the caller authenticated with one.
-	token *tokenstore.Token
+	token *tokenstore.Credential
 	// remote is the client's address, for the audit log.
 	remote string
 }

@@ -184,7 +184,7 @@ func parseRequestPath(u *url.URL) (target, error) {
 
 // rewrite removes every trace of the token from the request, points it at
 // the storage path and publishes who is asking.
-func (h *Handler) rewrite(r *http.Request, t *target, tok *tokenstore.Token) {
+func (h *Handler) rewrite(r *http.Request, t *target, tok *tokenstore.Credential) {
 	stripCredentials(r.Header)
 	r.URL.Path = h.layout.render(t)
 	r.URL.RawPath = ""

@@ -74,7 +74,7 @@ func indexKindOf(t *target) IndexKind {
 
 // serveIndex answers a read of a channel-level file; r is already
 // rewritten to the storage path.
-func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, t *target, kind IndexKind, tok *tokenstore.Token) error {
+func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, t *target, kind IndexKind, tok *tokenstore.Credential) error {
 	w.Header().Add("Vary", "Authorization")
 	vis, err := h.store.Visibility(tok, t.channel, t.kind, h.unregisteredPublic)
 	if err != nil {

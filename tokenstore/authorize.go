@@ -66,7 +66,7 @@ type Decision struct {
 	// (404), the way the caller's index leaves it out.
 	Hidden bool
 	// Token is the presented token when it was valid.
-	Token *Token
+	Token *Credential
 	// Err is the store failure behind Unavailable.
 	Err error
 }
@@ -79,7 +79,7 @@ func (s *Store) Authorize(r Request) Decision {
 	if err != nil {
 		return unavailable(err)
 	}
-	var tok *Token
+	var tok *Credential
 	if r.Secret != "" {
 		var reason Reason
 		if tok, reason, err = s.authenticateToken(v, r.Secret); err != nil {
@@ -99,7 +99,7 @@ func (s *Store) Authorize(r Request) Decision {
 
 // decidePrivate decides a request that public access does not allow:
 // the token's scopes and its owner's permission must cover it.
-func decidePrivate(v *aclView, r Request, tok *Token) Decision {
+func decidePrivate(v *aclView, r Request, tok *Credential) Decision {
 	if tok == nil {
 		return Decision{Outcome: Unauthenticated, Reason: ReasonNoToken, Message: "authentication required: this channel or package is private"}
 	}
@@ -123,13 +123,14 @@ func decidePrivate(v *aclView, r Request, tok *Token) Decision {
 	return Decision{Outcome: Allow, Reason: ReasonGranted, Token: tok}
 }
 
-// AuthenticateToken returns the live token a secret stands for and
+// AuthenticateToken returns the credential of the live token a secret
+// stands for and
 // records its use (written in the next last-used batch). A secret that
 // is malformed, unknown, revoked, expired or whose owner no longer exists
 // fails with an error wrapping ErrAuth whose message is the one line the
 // gateway answers with; a store failure is returned as it is, never as
 // ErrAuth.
-func (s *Store) AuthenticateToken(secret string) (*Token, error) {
+func (s *Store) AuthenticateToken(secret string) (*Credential, error) {
 	v, err := s.view()
 	if err != nil {
 		return nil, err
@@ -140,7 +141,7 @@ func (s *Store) AuthenticateToken(secret string) (*Token, error) {
 
 // authenticateToken resolves a secret to a live token, or says why not:
 // a Reason with an ErrAuth error, or ReasonStoreError with the failure.
-func (s *Store) authenticateToken(v *aclView, secret string) (*Token, Reason, error) {
+func (s *Store) authenticateToken(v *aclView, secret string) (*Credential, Reason, error) {
 	ct, err := s.lookup(secret)
 	switch {
 	case errors.Is(err, ErrMalformedToken):
@@ -150,19 +151,18 @@ func (s *Store) authenticateToken(v *aclView, secret string) (*Token, Reason, er
 	case ct == nil:
 		return nil, ReasonUnknownToken, errorf(ErrAuth, "unknown token")
 	}
-	tok := ct.tok
 	now := s.now()
 	switch {
-	case !tok.Revoked.IsZero():
+	case ct.revoked:
 		return nil, ReasonRevoked, errorf(ErrAuth, "token revoked")
-	case tok.Expired(now):
+	case ct.expired(now):
 		return nil, ReasonExpired, errorf(ErrAuth, "token expired since %s; revoke it and create a new one",
-			tok.Expires.UTC().Format(time.RFC3339))
-	case v.accounts[tok.Owner] == nil:
+			time.Unix(0, ct.expires).UTC().Format(time.RFC3339))
+	case v.accounts[ct.cred.Owner] == nil:
 		return nil, ReasonOwnerGone, errorf(ErrAuth, "token owner no longer exists")
 	}
 	s.touch(ct, now)
-	return tok, "", nil
+	return &ct.cred, "", nil
 }
 
 // unavailable is the decision on a store failure: fail closed.
@@ -220,7 +220,7 @@ func (v Visibility) Key() string {
 // Visibility computes what the viewer (nil for anonymous) may see in a
 // channel's index of one kind. A token without the download scope for
 // that kind sees what anonymous users see.
-func (s *Store) Visibility(viewer *Token, channel string, kind Kind, unregisteredPublic bool) (Visibility, error) {
+func (s *Store) Visibility(viewer *Credential, channel string, kind Kind, unregisteredPublic bool) (Visibility, error) {
 	v, err := s.view()
 	if err != nil {
 		return Visibility{}, err

@@ -118,7 +118,7 @@ func BenchmarkVisibility(b *testing.B) {
 		return nil
 	}))
 	addGroup(b, s, "acme", "readers", PermRead, []string{"dave"}, groupPkgs)
-	viewer, err := s.LookupToken(w.tokens["dave"])
+	viewer, err := s.AuthenticateToken(w.tokens["dave"])
 	must(b, err)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -46,7 +46,7 @@ func (s *Store) touch(ct *cachedToken, now time.Time) {
 	}
 	w := s.lastUsed
 	w.mu.Lock()
-	w.pending[ct.tok.Hash] = now.UnixNano()
+	w.pending[ct.cred.Hash] = now.UnixNano()
 	w.mu.Unlock()
 }
 
@@ -56,7 +56,9 @@ func (s *Store) touch(ct *cachedToken, now time.Time) {
 func (w *lastUsedWriter) flush() {
 	w.mu.Lock()
 	batch := w.pending
-	w.pending = make(map[Hash]int64, len(batch))
+	// Not sized like the batch: a busy minute's map would stay allocated
+	// through quiet ones.
+	w.pending = map[Hash]int64{}
 	w.mu.Unlock()
 	if len(batch) == 0 {
 		return

@@ -17,11 +17,11 @@ func TestVisibility(t *testing.T) {
 	s := w.s
 	addPackage(t, s, "acme", Conda, "collab-only", false)
 	must(t, s.SetCollaborator(testActor, "acme", Conda, "collab-only", "carol", true))
-	viewer := func(name string) *Token {
+	viewer := func(name string) *Credential {
 		if name == "" {
 			return nil
 		}
-		tok, err := s.LookupToken(w.tokens[name])
+		tok, err := s.AuthenticateToken(w.tokens[name])
 		must(t, err)
 		return tok
 	}
@@ -100,7 +100,7 @@ func TestVisibilityKey(t *testing.T) {
 // Visibility call.
 func TestVisibilityFresh(t *testing.T) {
 	w := newWorld(t)
-	bob, err := w.s.LookupToken(w.tokens["bob"])
+	bob, err := w.s.AuthenticateToken(w.tokens["bob"])
 	must(t, err)
 	before, err := w.s.Visibility(bob, "acme", Conda, false)
 	must(t, err)

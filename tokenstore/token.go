@@ -152,5 +152,12 @@ type Token struct {
 	Remote    string    `json:"remote_addr,omitempty"`
 }
 
-// Expired reports whether the token is past its expiry at now.
-func (t *Token) Expired(now time.Time) bool { return !now.Before(t.Expires) }
+// Credential is what a decision keeps of a live token: the account it
+// acts for, its name and what its scopes allow. Decisions and the token
+// cache hold credentials, not whole records.
+type Credential struct {
+	Hash  Hash
+	Owner string
+	Name  string
+	Caps  Caps
+}

@@ -357,16 +357,17 @@ func (s *Store) TokenInfoByHash(h Hash) (TokenInfo, error) {
 	return out, err
 }
 
-// LookupToken returns the record for a presented secret, through the
-// cache. A malformed secret fails with ErrMalformedToken without touching
-// the cache or the backend; an unknown one returns (nil, nil).
-// Revoked and expired tokens are returned: the caller says why they fail.
+// LookupToken returns the whole record for a presented secret, read from
+// the store (decisions go through the cache with AuthenticateToken). A
+// malformed secret fails with ErrMalformedToken without touching the
+// backend; an unknown one returns (nil, nil). Revoked and expired tokens
+// are returned: the caller says why they fail.
 func (s *Store) LookupToken(secret string) (*Token, error) {
-	ct, err := s.lookup(secret)
-	if ct == nil || err != nil {
+	h, err := ParseToken(secret)
+	if err != nil {
 		return nil, err
 	}
-	return ct.tok, nil
+	return s.loadToken(h)
 }
 
 func (s *Store) lookup(secret string) (*cachedToken, error) {
@@ -379,20 +380,27 @@ func (s *Store) lookup(secret string) (*cachedToken, error) {
 	}
 	return s.tokens.fill(h, func() (*Token, error) {
 		start := time.Now()
-		var t *Token
-		err := s.be.View(func(tx Tx) error {
-			var err error
-			t, err = getToken(tx, h)
-			if isNotFound(err) {
-				t, err = nil, nil
-			}
-			return err
-		})
+		t, err := s.loadToken(h)
 		if s.opts.ObserveLookup != nil {
 			s.opts.ObserveLookup(time.Since(start))
 		}
 		return t, err
 	})
+}
+
+// loadToken reads a token record from the backend; (nil, nil) if there is
+// none.
+func (s *Store) loadToken(h Hash) (*Token, error) {
+	var t *Token
+	err := s.be.View(func(tx Tx) error {
+		var err error
+		t, err = getToken(tx, h)
+		if isNotFound(err) {
+			t, err = nil, nil
+		}
+		return err
+	})
+	return t, err
 }
 
 func getToken(tx Tx, h Hash) (*Token, error) {

@@ -244,7 +244,6 @@ func TestLookupToken(t *testing.T) {
 	}{
 		{"known", w.tokens["bob"], "bob", nil},
 		{"unknown", unknown, "", nil},
-		{"unknown again (negative cache)", unknown, "", nil},
 		{"malformed", "cgt-nope", "", ErrMalformedToken},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -255,8 +254,19 @@ func TestLookupToken(t *testing.T) {
 			}
 		})
 	}
-	if st := w.s.CacheStats(); st.Hits == 0 || st.Misses == 0 {
-		t.Fatalf("cache stats %+v: want hits and misses", st)
+	// LookupToken reads the store; decisions go through the cache, known
+	// and unknown hashes alike.
+	if st := w.s.CacheStats(); st.Hits != 0 || st.Misses != 0 {
+		t.Fatalf("cache stats %+v after LookupToken: want none", st)
+	}
+	for range 2 {
+		_, err := w.s.AuthenticateToken(w.tokens["bob"])
+		must(t, err)
+		_, err = w.s.AuthenticateToken(unknown)
+		wantErr(t, err, ErrAuth, "unknown token")
+	}
+	if st := w.s.CacheStats(); st.Hits != 2 || st.Misses != 2 {
+		t.Fatalf("cache stats %+v: want 2 hits and 2 misses", st)
 	}
 }
 
