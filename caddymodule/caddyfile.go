@@ -30,6 +30,7 @@ func init() {
 //	    index_cache           <size>
 //	    max_index_size        <size>
 //	    failure_limit         <count> <window> | off
+//	    failure_delay         <duration> | off
 //	}
 func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	var cg Handler
@@ -50,8 +51,14 @@ func (cg *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			continue
 		}
-		if d.Val() == "failure_limit" {
+		switch d.Val() {
+		case "failure_limit":
 			if err := cg.unmarshalFailureLimit(d); err != nil {
+				return err
+			}
+			continue
+		case "failure_delay":
+			if err := cg.unmarshalFailureDelay(d); err != nil {
 				return err
 			}
 			continue

@@ -138,7 +138,7 @@ func FuzzParseToken(f *testing.F) {
 func FuzzCaddyfile(f *testing.F) {
 	for _, s := range []string{
 		"db /tmp/x.db\ncache_size 100", "storage_path /{channel}/{label}/{rest}", "unregistered_channels private",
-		"failure_limit 20 1m", "failure_limit off", "failure_limit 0 1m", "failure_limit 3", "cache_size -1",
+		"failure_limit 20 1m", "failure_limit off", "failure_delay 1s", "failure_delay off", "failure_delay -1s", "failure_limit 0 1m", "failure_limit 3", "cache_size -1",
 		"operator_secret {$X}", "open_signup", "private_packages refuse", "private_packages", "unknown thing", "db", "storage_path {", "}", "{\n}",
 	} {
 		f.Add(s)
@@ -160,7 +160,7 @@ func FuzzCaddyfile(f *testing.F) {
 		}
 		var h Handler
 		if err := h.UnmarshalCaddyfile(d); err == nil {
-			if h.FailureLimit == 0 && h.FailureWindow != 0 || h.FailureLimit < -1 || h.FailureWindow < 0 {
+			if h.FailureLimit == 0 && h.FailureWindow != 0 || h.FailureLimit < -1 || h.FailureWindow < 0 || h.FailureDelay < -1 {
 				t.Fatalf("%q parsed to failure_limit %d %v", body, h.FailureLimit, h.FailureWindow)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -261,9 +262,11 @@ func (g *gateway) doWith(c *http.Client, method, path string, hdr map[string]str
 // a token (even a valid one) get 429 with Retry-After and a reason, and
 // are counted as rate_limited; its anonymous requests and other
 // addresses are untouched; garbage tokens never reach the store (cache
-// counters unchanged); revoked and expired tokens count as failures.
+// counters unchanged); revoked and expired tokens count as failures; a
+// 429 is held for failure_delay before it is sent.
 func TestBadTokenFlood(t *testing.T) {
-	g := startGateway(t, "failure_limit 3 1m")
+	const delay = 200 * time.Millisecond
+	g := startGateway(t, "failure_limit 3 1m\n\t\t\tfailure_delay 200ms")
 	tok := g.seed()
 	alice := tok["alice/all"]
 	const (
@@ -275,6 +278,7 @@ func TestBadTokenFlood(t *testing.T) {
 	limitedBefore := decisionCount(reasonRateLimited)
 
 	for i, garbage := range []string{flip(alice), "cgt-guess", "cgt-" + strings.Repeat("Z", 49), flip(flip(alice))} {
+		start := time.Now()
 		status, body, hdr := g.doWith(guesser, "GET", "/t/"+garbage+open, nil)
 		if i < 3 {
 			if status != 401 || !strings.Contains(body, "malformed token") {
@@ -285,6 +289,9 @@ func TestBadTokenFlood(t *testing.T) {
 		retry, err := strconv.Atoi(hdr.Get("Retry-After"))
 		if status != 429 || err != nil || retry < 1 || retry > 60 || !strings.Contains(body, "too many failed token attempts") {
 			t.Fatalf("guess after the limit: %d %q Retry-After %q", status, body, hdr.Get("Retry-After"))
+		}
+		if took := time.Since(start); took < delay {
+			t.Fatalf("429 answered after %v, before failure_delay %v", took, delay)
 		}
 	}
 	for _, tc := range []struct {
@@ -379,6 +386,29 @@ func TestFailureLimiter(t *testing.T) {
 		if got := clientKey(r); got != tc.key {
 			t.Errorf("clientKey(%s) = %q, want %q", tc.remote, got, tc.key)
 		}
+	}
+}
+
+// TestHold proves the 429 hold's bounds: at most cap answers wait at once
+// (the next is answered at once rather than queued), and a client that
+// goes away ends its wait. (A hold that ignored either would hang this
+// test on its hour-long delay.)
+func TestHold(t *testing.T) {
+	h := newHold(time.Hour, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		h.wait(ctx)
+		close(done)
+	}()
+	for len(h.slots) == 0 {
+		runtime.Gosched()
+	}
+	h.wait(context.Background()) // the one slot is taken: returns at once
+	cancel()
+	<-done
+	if len(h.slots) != 0 {
+		t.Fatalf("%d slots still taken", len(h.slots))
 	}
 }
 

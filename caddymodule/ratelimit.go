@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net"
@@ -23,7 +24,11 @@ import (
 const (
 	defaultFailureLimit  = 20
 	defaultFailureWindow = time.Minute
+	defaultFailureDelay  = time.Second
 	failureAddresses     = 10000
+	// maxHeldAnswers bounds the 429 answers held at once (each holds a
+	// request's goroutine); beyond it they are answered at once.
+	maxHeldAnswers = 1024
 )
 
 // reasonRateLimited counts requests refused by the bad-token limit.
@@ -41,6 +46,10 @@ const reasonRateLimited tokenstore.Reason = "rate_limited"
 // public downloads from a shared address (a NAT, a CI farm) keep working.
 // The address is Caddy's client_ip, so trusted_proxies apply; IPv6
 // addresses count per /64, which one host usually holds whole.
+//
+// Each 429 is held for FailureDelay before it is sent, so a client that
+// keeps guessing gets one answer per connection per delay instead of as
+// many as it can send: its requests stop taking CPU from other clients.
 type FailureLimitConfig struct {
 	// FailureLimit is the number of failures that starts the limit.
 	// Default 20; negative disables the limit.
@@ -48,6 +57,10 @@ type FailureLimitConfig struct {
 	// FailureWindow is the window, from an address's first failure,
 	// in which failures are counted and the limit lasts. Default 1m.
 	FailureWindow caddy.Duration `json:"failure_window,omitempty"`
+	// FailureDelay is how long a 429 answer is held (at most 1024 at
+	// once; the client closing its connection ends the wait). Default
+	// 1s; negative answers at once.
+	FailureDelay caddy.Duration `json:"failure_delay,omitempty"`
 
 	limiter *failureLimiter
 }
@@ -68,6 +81,31 @@ func (c *FailureLimitConfig) provisionFailureLimit() error {
 		window = defaultFailureWindow
 	}
 	c.limiter = newFailureLimiter(limit, window, failureAddresses, time.Now)
+	switch delay := time.Duration(c.FailureDelay); {
+	case delay == 0:
+		c.limiter.hold = newHold(defaultFailureDelay, maxHeldAnswers)
+	case delay > 0:
+		c.limiter.hold = newHold(delay, maxHeldAnswers)
+	}
+	return nil
+}
+
+// unmarshalFailureDelay reads "failure_delay <duration>" or
+// "failure_delay off".
+func (c *FailureLimitConfig) unmarshalFailureDelay(d *caddyfile.Dispenser) error {
+	var v string
+	if !d.AllArgs(&v) {
+		return d.ArgErr()
+	}
+	if v == "off" {
+		c.FailureDelay = -1
+		return nil
+	}
+	delay, err := caddy.ParseDuration(v)
+	if err != nil || delay <= 0 {
+		return d.Errf("failure_delay must be a positive duration or off, not %q", v)
+	}
+	c.FailureDelay = caddy.Duration(delay)
 	return nil
 }
 
@@ -104,6 +142,9 @@ func (h *Handler) throttle(w http.ResponseWriter, r *http.Request, secret string
 	wait, limited := h.limiter.limited(clientKey(r))
 	if !limited {
 		return false, nil
+	}
+	if h.limiter.hold != nil {
+		h.limiter.hold.wait(r.Context())
 	}
 	secs := int(math.Ceil(wait.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
@@ -147,6 +188,35 @@ type failureLimiter struct {
 	window time.Duration
 	now    func() time.Time
 	keys   *lru.Cache[string, *failureCount]
+	hold   *hold // nil: limited requests are answered at once
+}
+
+// hold delays answers, at most cap of them at once.
+type hold struct {
+	delay time.Duration
+	slots chan struct{}
+}
+
+func newHold(delay time.Duration, cap int) *hold {
+	return &hold{delay: delay, slots: make(chan struct{}, cap)}
+}
+
+// wait returns after the delay, when ctx ends (the client went away or
+// the server is shutting down), or at once when cap answers are already
+// held.
+func (h *hold) wait(ctx context.Context) {
+	select {
+	case h.slots <- struct{}{}:
+	default:
+		return
+	}
+	defer func() { <-h.slots }()
+	t := time.NewTimer(h.delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 type failureCount struct {
