@@ -16,7 +16,10 @@
 //	d  Caddy basic_auth (bcrypt, with its cache)
 //	e  Caddy forward_auth to a minimal auth service answering 200
 //	f  as b, measured while a second wrk floods the same Caddy with
-//	   well-formed but unknown tokens
+//	   well-formed but unknown tokens from another client address (sent
+//	   as X-Forwarded-For through a proxy f trusts), with the default
+//	   failure_limit; -flood-limit=false turns the limit off, measuring
+//	   what rejecting each bad token costs
 //
 // Everything listens on 127.0.0.1 only; every child process is killed on
 // exit, and the run is bounded by -timeout.
@@ -65,6 +68,7 @@ type config struct {
 	floodConns int
 	floodDelay int
 	floodKind  string
+	floodLimit bool
 	port       int
 	timeout    time.Duration
 	only       string
@@ -93,6 +97,8 @@ func main() {
 	flag.IntVar(&c.floodDelay, "flood-delay", 0, "ms each flood connection waits before a request (0: as fast as it can)")
 	flag.StringVar(&c.floodKind, "flood", "unknown", "flood of variant f: unknown (well-formed tokens no store holds), "+
 		"malformed (bad checksum: refused before any lookup) or valid (f's own valid token: the CPU-sharing control)")
+	flag.BoolVar(&c.floodLimit, "flood-limit", true, "variant f runs with the default failure_limit and its flood comes from another client address; "+
+		"false: no limit, every flood request is looked up and refused")
 	flag.IntVar(&c.port, "port", 27180, "first of the loopback ports used (a..f, the auth service, metrics)")
 	flag.DurationVar(&c.timeout, "timeout", 15*time.Minute, "hard limit of the whole run")
 	flag.StringVar(&c.only, "only", "abcdef", "variants to run (a is always run: it is the reference)")
@@ -202,6 +208,7 @@ func childAttr() *syscall.SysProcAttr {
 type variant struct {
 	key, title string
 	port       int
+	global     string // Caddyfile global options beyond the common ones
 	site       string // Caddyfile site body
 	db         string // store of a channelgate variant
 	// requests for a file (its path below /acme/noarch/)
@@ -316,7 +323,7 @@ func run(ctx context.Context, c *config) error {
 	fixed := func(prefix, auth string) func(string) []string {
 		return func(file string) []string { return []string{"fixed", prefix + "/acme/noarch/" + file, auth} }
 	}
-	cg := channelgateBlock
+	cg := func(db string, cache int) string { return channelgateBlock(db, cache, false) }
 	basicHdr := "Basic " + b64("bench:"+password)
 	var cDone int64 // tokens each thread of variant c went through so far
 	all := []*variant{
@@ -333,8 +340,8 @@ func run(ctx context.Context, c *config) error {
 			args: fixed("", basicHdr)},
 		{key: "e", title: "forward_auth to a 200 service", site: fmt.Sprintf("\tforward_auth 127.0.0.1:%d {\n\t\turi /auth\n\t}\n", authPort) + root,
 			args: fixed("", "token "+secretB)},
-		{key: "f", title: "as b, under an invalid-token flood", db: dbF, site: cg(dbF, 10_000) + root,
-			args: fixed("/t/"+secretF, "")},
+		{key: "f", title: "as b, under an invalid-token flood", db: dbF, site: channelgateBlock(dbF, 10_000, c.floodLimit) + root,
+			global: floodGlobal(c.floodLimit), args: fixed("/t/"+secretF, "")},
 	}
 	var vs []*variant
 	for i, v := range all {
@@ -351,7 +358,7 @@ func run(ctx context.Context, c *config) error {
 		if v.key == "c" {
 			metricsPort = c.port + 8 // free until the scale measurement
 		}
-		if err := os.WriteFile(cf, []byte(caddyfile(tmp, v.key, v.port, v.site, metricsPort)), 0o644); err != nil {
+		if err := os.WriteFile(cf, []byte(caddyfile(tmp, v.key, v.port, v.global, v.site, metricsPort)), 0o644); err != nil {
 			return err
 		}
 		a := v.args(files[0].name)
@@ -384,6 +391,9 @@ func run(ctx context.Context, c *config) error {
 			args := []string{"cycle", "/acme/noarch/" + file, garbage, "200000", strconv.Itoa(c.floodDelay), strconv.Itoa(rand.IntN(200_000))}
 			if c.floodKind == "valid" {
 				args = []string{"cycle", "/acme/noarch/" + file, validFile, "1", strconv.Itoa(c.floodDelay), "0"}
+			}
+			if c.floodLimit {
+				args = append(args, floodClient)
 			}
 			r, err := fw.run(ctx, base(v), d+time.Second, args)
 			ch <- out{r, err}
@@ -486,10 +496,10 @@ func firstToken(args []string, tokens string) string {
 
 // caddyfile is one Caddy process: global options identical for every
 // variant, no access log, and optionally a metrics site on its own port.
-func caddyfile(tmp, key string, port int, site string, metricsPort int) string {
+func caddyfile(tmp, key string, port int, global, site string, metricsPort int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "{\n\tadmin off\n\tauto_https off\n\tstorage file_system %s\n\tlog {\n\t\tlevel ERROR\n\t}\n}\n\n",
-		filepath.Join(tmp, "caddydata-"+key))
+	fmt.Fprintf(&b, "{\n\tadmin off\n\tauto_https off\n\tstorage file_system %s\n\tlog {\n\t\tlevel ERROR\n\t}\n%s}\n\n",
+		filepath.Join(tmp, "caddydata-"+key), global)
 	fmt.Fprintf(&b, "http://127.0.0.1:%d {\n%s}\n", port, site)
 	if metricsPort != 0 {
 		fmt.Fprintf(&b, "\nhttp://127.0.0.1:%d {\n\tmetrics\n}\n", metricsPort)
@@ -658,12 +668,31 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-// channelgateBlock is the channelgate directive of every benchmarked
-// variant. The bad-token limit is off: all load comes from 127.0.0.1, so
-// a per-address limit would throttle the valid client of (f) together with
-// the flood, and (f) measures what rejecting each bad token costs.
-func channelgateBlock(db string, cache int) string {
-	return fmt.Sprintf("\tchannelgate {\n\t\tdb %s\n\t\tcache_size %d\n\t\tfailure_limit off\n\t}\n", db, cache)
+// channelgateBlock is the channelgate directive of a benchmarked variant.
+// The bad-token limit is off unless limited: all load comes from
+// 127.0.0.1, so a per-address limit would throttle every client of the
+// variant together. Variant f's flood claims another address when it
+// runs with the limit.
+func channelgateBlock(db string, cache int, limited bool) string {
+	limit := "\t\tfailure_limit off\n"
+	if limited {
+		limit = ""
+	}
+	return fmt.Sprintf("\tchannelgate {\n\t\tdb %s\n\t\tcache_size %d\n%s\t}\n", db, cache, limit)
+}
+
+// floodClient is the address variant f's flood claims (X-Forwarded-For):
+// every request comes from 127.0.0.1, so this is how one loopback
+// machine shows the gateway two clients.
+const floodClient = "192.0.2.66"
+
+// floodGlobal makes f's Caddy take the client address from
+// X-Forwarded-For when the limit is on.
+func floodGlobal(limit bool) string {
+	if !limit {
+		return ""
+	}
+	return "\tservers {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t}\n"
 }
 
 // fileServer serves the storage folder.

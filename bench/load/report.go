@@ -62,6 +62,10 @@ func report(out io.Writer, c *config, vs []*variant, results map[string][]wrkRes
 			"malformed": "tokens with a wrong checksum cycling over 200,000 (refused before any lookup; 401 expected)",
 			"valid":     "f's own valid token (control: the same CPU sharing without refusals; 200 expected)",
 		}[c.floodKind]
+		if c.floodLimit {
+			what += ", from another client address (X-Forwarded-For " + floodClient + "), with the default failure_limit " +
+				"(after 20 failures: 429, each held failure_delay 1 s)"
+		}
 		fmt.Fprintf(out, "Flood during (f): wrk -t1 -c%d, %s:\n\n", c.floodConns, what)
 		for _, f := range files {
 			var rps []float64

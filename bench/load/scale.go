@@ -40,9 +40,9 @@ func measureScale(ctx context.Context, ps *procs, c *config, bin, tmp, storage s
 		r.dbSize = fi.Size()
 	}
 	port, metricsPort := c.port+7, c.port+8
-	site := channelgateBlock(big.db, c.scaleCache) + fileServer(storage)
+	site := channelgateBlock(big.db, c.scaleCache, false) + fileServer(storage)
 	cf := filepath.Join(tmp, "Caddyfile.scale")
-	if err := os.WriteFile(cf, []byte(caddyfile(tmp, "scale", port, site, metricsPort)), 0o644); err != nil {
+	if err := os.WriteFile(cf, []byte(caddyfile(tmp, "scale", port, "", site, metricsPort)), 0o644); err != nil {
 		return r, err
 	}
 	const file = "/acme/noarch/secret-1.0-0.conda"

@@ -4,11 +4,13 @@
 --
 -- Arguments (after --):
 --   fixed <path> [<authorization>]           one request, repeated
---   cycle <path-suffix> <token-file> <n> <delay-ms> <start>
+--   cycle <path-suffix> <token-file> <n> <delay-ms> <start> [<client>]
 --       /t/<token><path-suffix> over the first n tokens of the file, each
 --       thread starting at its own offset from start (so that successive
 --       runs go on where the last stopped); delay-ms is the pause before
---       each request when the script has a delay() (the flood).
+--       each request when the script has a delay() (the flood); client,
+--       if given, is sent as X-Forwarded-For (another client address,
+--       through a proxy the server trusts).
 -- done() prints one line "WRKJSON {...}" that bench/load parses.
 
 local counter = 0
@@ -33,10 +35,14 @@ function init(args)
 	elseif mode == "cycle" then
 		local suffix, file, want = args[2], args[3], tonumber(args[4])
 		pause = tonumber(args[5] or "0")
+		local hdr = {}
+		if args[7] ~= nil and args[7] ~= "" then
+			hdr["X-Forwarded-For"] = args[7]
+		end
 		for line in io.lines(file) do
 			if n >= want then break end
 			n = n + 1
-			reqs[n] = wrk.format("GET", "/t/" .. line .. suffix)
+			reqs[n] = wrk.format("GET", "/t/" .. line .. suffix, hdr)
 		end
 		if n < want then
 			error("token file " .. file .. " has only " .. n .. " tokens")
