@@ -86,24 +86,16 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
-	switch h.UnregisteredChannels {
-	case "", "public":
-		h.unregisteredPublic = true
-	case "private":
-	default:
-		return fmt.Errorf("unregistered_channels must be public or private, not %q", h.UnregisteredChannels)
-	}
-	switch h.PrivatePackages {
-	case "", "hide":
-		h.hidePrivate = true
-	case "refuse":
-	default:
-		return fmt.Errorf("private_packages must be hide or refuse, not %q", h.PrivatePackages)
-	}
-	if err := h.provisionFailureLimit(); err != nil {
+	var err error
+	if h.unregisteredPublic, err = choice("unregistered_channels", h.UnregisteredChannels, "public", "private"); err != nil {
 		return err
 	}
-	var err error
+	if h.hidePrivate, err = choice("private_packages", h.PrivatePackages, "hide", "refuse"); err != nil {
+		return err
+	}
+	if err = h.provisionFailureLimit(); err != nil {
+		return err
+	}
 	if h.layout, err = parseStorageTemplate(h.StoragePath); err != nil {
 		return err
 	}
@@ -112,6 +104,18 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	h.store, h.dbPath, err = acquireStore(h.StoreConfig)
 	return err
+}
+
+// choice reads a two-word option: true for its default word (or no
+// value), false for the other.
+func choice(option, value, byDefault, other string) (bool, error) {
+	switch value {
+	case "", byDefault:
+		return true, nil
+	case other:
+		return false, nil
+	}
+	return false, fmt.Errorf("%s must be %s or %s, not %q", option, byDefault, other, value)
 }
 
 // Cleanup releases the store; the last user closes it.
