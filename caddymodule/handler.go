@@ -170,11 +170,13 @@ func methodAction(m string) (write, ok bool) {
 
 // parseRequestPath refuses percent-encoded separators and NUL, which
 // would mean one thing to the decision and another to the storage, and
-// parses the decoded path.
+// parses the decoded path. net/url keeps RawPath only when the request
+// spelled the path otherwise than its default encoding, which never
+// writes '/' encoded and writes a backslash and NUL as %5C and %00 —
+// bytes parsePath refuses itself — so only such a RawPath needs reading.
 func parseRequestPath(u *url.URL) (target, error) {
-	esc := u.EscapedPath()
-	if strings.Contains(esc, "%") {
-		l := strings.ToLower(esc)
+	if u.RawPath != "" {
+		l := strings.ToLower(u.EscapedPath())
 		if strings.Contains(l, "%2f") || strings.Contains(l, "%5c") || strings.Contains(l, "%00") {
 			return target{}, pathError("path contains an encoded slash, backslash or NUL")
 		}

@@ -46,6 +46,19 @@ type pathError string
 func (e pathError) Error() string { return string(e) }
 func (e pathError) Unwrap() error { return errBadPath }
 
+// badPathByte marks the bytes no path may hold: control characters,
+// backslash, and '%', ';', '?', '#' (see parsePath). One table lookup a
+// byte, on the hot path.
+var badPathByte = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	for _, c := range []byte("\x7f\\%;?#") {
+		t[c] = true
+	}
+	return t
+}()
+
 // parsePath splits a decoded, not yet cleaned URL path. It rejects instead
 // of cleaning: a request that needs cleaning (dot segments, empty
 // segments, backslashes, control characters) is not from a package client.
@@ -58,14 +71,15 @@ func parsePath(p string) (target, error) {
 		return t, pathError("path must start with /")
 	}
 	for i := 0; i < len(p); i++ {
-		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
+		if c := p[i]; badPathByte[c] {
+			// Decoded, '%', ';', '?' and '#' come from %25, %3B, %3F,
+			// %23: an upstream that decodes again or drops path
+			// parameters would see another path than the decision did.
+			// No package name contains them.
+			if c == '%' || c == ';' || c == '?' || c == '#' {
+				return t, pathError("path contains an encoded '%', ';', '?' or '#'")
+			}
 			return t, pathError("path contains a control character or backslash")
-		}
-		// Decoded, these come from %25, %3B, %3F, %23: an upstream that
-		// decodes again or drops path parameters would see another
-		// path than the decision did. No package name contains them.
-		if c := p[i]; c == '%' || c == ';' || c == '?' || c == '#' {
-			return t, pathError("path contains an encoded '%', ';', '?' or '#'")
 		}
 	}
 	rest := p[1:]

@@ -113,14 +113,33 @@ func ParseToken(secret string) (Hash, error) {
 	return sha256.Sum256(buf[:copy(buf[:], secret)]), nil
 }
 
-var ieeeTable = crc32.MakeTable(crc32.IEEE)
+// crcTables are the slicing-by-8 tables of CRC-32 (IEEE), as hash/crc32
+// builds them: checksum takes eight bytes a step, five times fewer table
+// rounds than byte by byte on a token's 47 or 26 characters.
+var crcTables = func() (t [8][256]uint32) {
+	t[0] = *crc32.MakeTable(crc32.IEEE)
+	for i := range 256 {
+		crc := t[0][i]
+		for j := 1; j < 8; j++ {
+			crc = t[0][crc&0xff] ^ crc>>8
+			t[j][i] = crc
+		}
+	}
+	return t
+}()
 
 // checksum is the CRC-32 (IEEE) of s, computed on the string in place:
 // crc32's []byte functions make the converted copy escape to the heap.
 func checksum(s string) uint32 {
+	t := &crcTables
 	crc := ^uint32(0)
+	for ; len(s) >= 8; s = s[8:] {
+		crc ^= uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+		crc = t[0][s[7]] ^ t[1][s[6]] ^ t[2][s[5]] ^ t[3][s[4]] ^
+			t[4][crc>>24] ^ t[5][crc>>16&0xff] ^ t[6][crc>>8&0xff] ^ t[7][crc&0xff]
+	}
 	for i := 0; i < len(s); i++ {
-		crc = ieeeTable[byte(crc)^s[i]] ^ crc>>8
+		crc = t[0][byte(crc)^s[i]] ^ crc>>8
 	}
 	return ^crc
 }

@@ -154,7 +154,8 @@ func TestParseStrength(t *testing.T) {
 
 // TestChecksum pins the string CRC to the standard library's.
 func TestChecksum(t *testing.T) {
-	for _, in := range []string{"", "a", TokenPrefix + "abc", strings.Repeat("xyz", 40)} {
+	for _, in := range []string{"", "a", "1234567", "12345678", "123456789", TokenPrefix + "abc",
+		TokenPrefix + strings.Repeat("k", 43), TokenPrefix + strings.Repeat("q", 22), strings.Repeat("xyz", 40)} {
 		if got, want := checksum(in), crc32.ChecksumIEEE([]byte(in)); got != want {
 			t.Errorf("checksum(%q) = %08x, want %08x", in, got, want)
 		}
