@@ -81,10 +81,11 @@ func (c *FailureLimitConfig) provisionFailureLimit() error {
 		window = defaultFailureWindow
 	}
 	c.limiter = newFailureLimiter(limit, window, failureAddresses, time.Now)
-	switch delay := time.Duration(c.FailureDelay); {
-	case delay == 0:
-		c.limiter.hold = newHold(defaultFailureDelay, maxHeldAnswers)
-	case delay > 0:
+	delay := time.Duration(c.FailureDelay)
+	if delay == 0 {
+		delay = defaultFailureDelay
+	}
+	if delay > 0 {
 		c.limiter.hold = newHold(delay, maxHeldAnswers)
 	}
 	return nil

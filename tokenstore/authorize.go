@@ -124,12 +124,11 @@ func decidePrivate(v *aclView, r Request, tok *Credential) Decision {
 }
 
 // AuthenticateToken returns the credential of the live token a secret
-// stands for and
-// records its use (written in the next last-used batch). A secret that
-// is malformed, unknown, revoked, expired or whose owner no longer exists
-// fails with an error wrapping ErrAuth whose message is the one line the
-// gateway answers with; a store failure is returned as it is, never as
-// ErrAuth.
+// stands for and records its use (written in the next last-used batch).
+// A secret that is malformed, unknown, revoked, expired or whose owner no
+// longer exists fails with an error wrapping ErrAuth whose message is the
+// one line the gateway answers with; a store failure is returned as it
+// is, never as ErrAuth.
 func (s *Store) AuthenticateToken(secret string) (*Credential, error) {
 	v, err := s.view()
 	if err != nil {

@@ -28,7 +28,7 @@ type tokenCache struct {
 // cachedToken is what the cache keeps of a token record: what decisions
 // read (the credential, expiry, revocation) plus the last time it was
 // marked used, so last-used bookkeeping costs one atomic load per request.
-// It takes about a quarter of a whole Token's memory (no creator, scopes
+// It takes about a third of a whole Token's memory (no creator, scopes
 // list, prefix, creation time, hostname, note or address), which the
 // cache multiplies by its size; those are read from the store where they
 // are shown.

@@ -56,8 +56,8 @@ func (s *Store) touch(ct *cachedToken, now time.Time) {
 func (w *lastUsedWriter) flush() {
 	w.mu.Lock()
 	batch := w.pending
-	// Not sized like the batch: a busy minute's map would stay allocated
-	// through quiet ones.
+	// Not sized like the batch: a busy interval's map would stay
+	// allocated through quiet ones.
 	w.pending = map[Hash]int64{}
 	w.mu.Unlock()
 	if len(batch) == 0 {
