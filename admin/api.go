@@ -99,12 +99,15 @@ type api struct {
 	cfg     Config
 	mux     *http.ServeMux
 	limiter *limiter
+	// started is the operator pseudo-account's created_at (clients
+	// parse one from every account).
+	started time.Time
 }
 
 // New returns the API handler for store.
 func New(store *tokenstore.Store, cfg Config) http.Handler {
 	cfg.setDefaults()
-	a := &api{store: store, cfg: cfg, mux: http.NewServeMux(),
+	a := &api{store: store, cfg: cfg, mux: http.NewServeMux(), started: cfg.Now(),
 		limiter: newLimiter(cfg.MaxPasswordFailures, cfg.FailureWindow, cfg.MaxBackoff, cfg.FailureTrackSize, cfg.Now)}
 	a.routes()
 	return a
@@ -127,6 +130,10 @@ var (
 	browse = policy{need: tokenstore.CapAPIRead}
 	reader = policy{need: tokenstore.CapAPIRead, login: true}
 	writer = policy{need: tokenstore.CapAPIWrite, login: true}
+	// itself needs a caller but no scope: any valid token may describe
+	// and revoke itself (anaconda auth --info, logout), whatever it is
+	// scoped to.
+	itself = policy{login: true}
 	// grouper guards group changes (api:modify-group).
 	grouper = policy{need: tokenstore.CapAPIModifyGroup, login: true}
 )
@@ -142,8 +149,8 @@ func (a *api) routes() {
 
 	a.handle("POST /authentications", writer, a.createToken)
 	a.handle("GET /authentications", reader, a.listTokens)
-	a.handle("GET /authentication", reader, a.currentToken)
-	a.handle("DELETE /authentications", writer, a.revokeCurrent)
+	a.handle("GET /authentication", itself, a.currentToken)
+	a.handle("DELETE /authentications", itself, a.revokeCurrent)
 	a.handle("DELETE /authentications/name/{name}", writer, a.revokeNamed)
 	a.handle("DELETE /authentications/org/{org}/name/{name}", writer, a.revokeNamed)
 
@@ -152,12 +159,15 @@ func (a *api) routes() {
 	a.handle("PATCH /user/{login}", writer, a.patchUser)
 	a.handle("POST /user/password", writer, a.changePassword)
 	a.handle("POST /users", browse, a.createUser)
+	a.handle("GET /users/{login}/orgs", browse, a.userOrgs)
 	a.handle("POST /orgs", writer, a.createOrg)
 	a.handle("GET /audit", reader, a.audit)
 
 	a.handle("GET /groups/{org}", reader, a.listGroups)
+	a.handle("GET /group/{org}/{group}", reader, a.getGroup)
 	a.handle("POST /group/{org}/{group}", grouper, a.putGroup)
 	a.handle("DELETE /group/{org}/{group}", grouper, a.deleteGroup)
+	a.handle("GET /group/{org}/{group}/members", reader, a.groupMembers)
 	a.handle("GET /group/{org}/{group}/members/{user}", reader, a.isMember)
 	a.handle("PUT /group/{org}/{group}/members/{user}", grouper, a.setMember)
 	a.handle("DELETE /group/{org}/{group}/members/{user}", grouper, a.setMember)

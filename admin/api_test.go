@@ -47,8 +47,9 @@ func TestRequestBodies(t *testing.T) {
 			status: 400, errContains: "data after the JSON value"},
 		{name: "over 1 MiB", method: "POST", path: "/authentications", auth: auth,
 			body: `{"note": "` + strings.Repeat("x", 1<<20) + `"}`, status: 413, errContains: "larger than"},
-		{name: "unknown fields are ignored", method: "POST", path: "/package/alice/pkg", auth: auth,
-			body: `{"public": true, "publish": false, "public_attrs": {"summary": "x"}}`, status: 201},
+		{name: "anaconda-client's body: unknown fields ignored, public_attrs read", method: "POST", path: "/package/alice/pkg", auth: auth,
+			body:   `{"public": true, "publish": false, "public_attrs": {"summary": "x", "package_types": ["pypi"], "license": {"name": "MIT"}}}`,
+			status: 200, fields: map[string]any{"summary": "x", "package_types": []string{"pypi"}, "owner": map[string]any{"login": "alice"}}},
 	})
 }
 

@@ -39,7 +39,7 @@ func (c *Client) SetGroupPackage(ctx context.Context, org, group, pkg string, in
 // CreatePackage registers a package in owner's channel.
 func (c *Client) CreatePackage(ctx context.Context, owner, name string, req PackageRequest) (*PackageInfo, error) {
 	var out PackageInfo
-	return &out, c.call(ctx, nil, http.MethodPost, pathf("/package/%s/%s", owner, name), http.StatusCreated, req, &out)
+	return &out, c.call(ctx, nil, http.MethodPost, pathf("/package/%s/%s", owner, name), http.StatusOK, req, &out)
 }
 
 // Package describes a package.

@@ -115,11 +115,14 @@ func (a *api) setMember(r *http.Request, c *caller) (int, any, error) {
 	return http.StatusNoContent, nil, err
 }
 
-// PackageRef names a package in listings of a group's packages.
+// PackageRef names a package in listings of a group's packages, with its
+// summary ("" for a name the organization has not registered), which
+// anaconda-client prints.
 type PackageRef struct {
 	Name     string `json:"name"`
 	Owner    string `json:"owner"`
 	FullName string `json:"full_name"`
+	Summary  string `json:"summary"`
 }
 
 // groupPackages is GET /group/{org}/{group}/packages: the packages the
@@ -130,22 +133,57 @@ func (a *api) groupPackages(r *http.Request, c *caller) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	pkgs, err := a.store.Packages(g.Org)
+	if err != nil {
+		return 0, nil, err
+	}
+	summaries := map[string]string{} // of the first kind that has one
+	var all []string
+	for _, p := range pkgs {
+		s, seen := summaries[p.Name]
+		if !seen {
+			all = append(all, p.Name)
+		}
+		if s == "" {
+			summaries[p.Name] = p.Summary
+		}
+	}
 	names := g.Packages
 	if g.AllPackages {
-		pkgs, err := a.store.Packages(g.Org)
-		if err != nil {
-			return 0, nil, err
-		}
-		names = nil
-		for _, p := range pkgs {
-			if !slices.Contains(names, p.Name) {
-				names = append(names, p.Name)
-			}
-		}
+		names = all
 	}
 	out := make([]PackageRef, 0, len(names))
 	for _, n := range names {
-		out = append(out, PackageRef{Name: n, Owner: g.Org, FullName: g.Org + "/" + n})
+		out = append(out, PackageRef{Name: n, Owner: g.Org, FullName: g.Org + "/" + n, Summary: summaries[n]})
+	}
+	return http.StatusOK, out, nil
+}
+
+// getGroup is GET /group/{org}/{group} (anaconda groups show ORG/GROUP).
+func (a *api) getGroup(r *http.Request, c *caller) (int, any, error) {
+	g, err := a.readGroup(r, c)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, groupInfo(g), nil
+}
+
+// MemberInfo is a member in GET /group/{org}/{group}/members.
+type MemberInfo struct {
+	Login string `json:"login"`
+	Name  string `json:"name"`
+}
+
+// groupMembers is GET /group/{org}/{group}/members (anaconda groups
+// members ORG/GROUP).
+func (a *api) groupMembers(r *http.Request, c *caller) (int, any, error) {
+	g, err := a.readGroup(r, c)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]MemberInfo, 0, len(g.Members))
+	for _, m := range g.Members {
+		out = append(out, MemberInfo{Login: m, Name: m})
 	}
 	return http.StatusOK, out, nil
 }

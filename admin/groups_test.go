@@ -38,6 +38,13 @@ func TestGroups(t *testing.T) {
 		{name: "is not member", method: "GET", path: "/group/acme/devs/members/root", auth: alice, status: 404,
 			errContains: "root is not a member of acme/devs"},
 		{name: "member may now read", method: "GET", path: "/group/acme/devs/members/bob", auth: bob, status: 204},
+		{name: "members (anaconda groups members)", method: "GET", path: "/group/acme/devs/members", auth: bob, status: 200},
+		{name: "members of a group of another org", method: "GET", path: "/group/acme/devs/members", auth: "", status: 401},
+		{name: "show one group (anaconda groups show ORG/GROUP)", method: "GET", path: "/group/acme/devs", auth: bob, status: 200,
+			fields: map[string]any{"name": "devs", "org": "acme", "permission": "write", "members": []string{"bob"}}},
+		{name: "show a missing group", method: "GET", path: "/group/acme/nope", auth: alice, status: 404, errContains: "no group acme/nope"},
+		{name: "the user's organizations (anaconda show USER)", method: "GET", path: "/users/bob/orgs", auth: bob, status: 200},
+		{name: "organizations of no user", method: "GET", path: "/users/nobody/orgs", auth: bob, status: 404},
 		{name: "member is still no admin", method: "PUT", path: "/group/acme/devs/members/root", auth: bob, status: 403},
 		{name: "add package", method: "PUT", path: "/group/acme/devs/packages/numpy", auth: alice, status: 204},
 		{name: "add bad package name", method: "PUT", path: "/group/acme/devs/packages/-x", auth: alice, status: 400,
@@ -70,7 +77,7 @@ func TestGroups(t *testing.T) {
 		}
 	}
 	r = e.do("GET", "/group/acme/devs/packages", alice, nil)
-	if r.status != 200 || string(r.body) != `[{"name":"numpy","owner":"acme","full_name":"acme/numpy"}]`+"\n" {
+	if r.status != 200 || string(r.body) != `[{"name":"numpy","owner":"acme","full_name":"acme/numpy","summary":""}]`+"\n" {
 		t.Errorf("group packages: %d %s", r.status, r.body)
 	}
 

@@ -2,6 +2,9 @@ package admin
 
 import (
 	"net/http"
+	"slices"
+
+	"github.com/channelgate/channelgate/tokenstore"
 )
 
 // NewOrgRequest is the body of POST /orgs.
@@ -11,6 +14,44 @@ type NewOrgRequest struct {
 	// and site administrators may name someone else; the default is the
 	// calling user.
 	Owner string `json:"owner,omitempty"`
+}
+
+// userOrgs is GET /users/{login}/orgs (anaconda show USER): the
+// organizations the user is a member of, among those the caller may read
+// (all of them for the user and site administrators).
+func (a *api) userOrgs(r *http.Request, c *caller) (int, any, error) {
+	login := r.PathValue("login")
+	if _, err := a.store.Account(login); err != nil {
+		return 0, nil, err
+	}
+	accts, err := a.store.Accounts()
+	if err != nil {
+		return 0, nil, err
+	}
+	out := []UserInfo{}
+	for _, acct := range accts {
+		if acct.Type != tokenstore.Org {
+			continue
+		}
+		groups, err := a.store.Groups(acct.Name)
+		if err != nil {
+			return 0, nil, err
+		}
+		if !slices.ContainsFunc(groups, func(g *tokenstore.Group) bool { return slices.Contains(g.Members, login) }) {
+			continue
+		}
+		if c.name != login && !c.siteAdmin() {
+			p, err := a.perm(c, acct.Name, tokenstore.Conda, "")
+			if err != nil {
+				return 0, nil, err
+			}
+			if p < tokenstore.PermRead {
+				continue
+			}
+		}
+		out = append(out, userInfo(acct, c))
+	}
+	return http.StatusOK, out, nil
 }
 
 // createOrg is POST /orgs: a new organization whose creator joins its

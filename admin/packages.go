@@ -12,26 +12,67 @@ import (
 // normalized by its kind's rules; the API shows the records of one name as
 // a single package with several package_types, named as its first record.
 
-// PackageInfo describes a package, merged over its kinds.
+// PackageInfo describes a package, merged over its kinds, with the fields
+// anaconda-client's show and listings read.
 type PackageInfo struct {
-	Name         string   `json:"name"`
-	Owner        string   `json:"owner"`
-	FullName     string   `json:"full_name"`
-	Public       bool     `json:"public"` // true if any kind is public
-	PackageTypes []string `json:"package_types"`
-	Summary      string   `json:"summary"`
+	Name         string       `json:"name"`
+	Owner        PackageOwner `json:"owner"`
+	FullName     string       `json:"full_name"`
+	Public       bool         `json:"public"` // true if any kind is public
+	PackageTypes []string     `json:"package_types"`
+	Summary      string       `json:"summary"`
 	// Collaborators may read and upload every kind they are listed on.
 	Collaborators []string `json:"collaborators"`
 	CreatedAt     string   `json:"created_at"`
+	// Releases, LatestVersion and CondaPlatforms are always empty:
+	// versions and files live in the storage, which the registry does
+	// not read.
+	Releases       []struct{} `json:"releases"`
+	LatestVersion  string     `json:"latest_version"`
+	CondaPlatforms []string   `json:"conda_platforms"`
+}
+
+// PackageOwner is the account a package belongs to, as anaconda.org
+// nests it.
+type PackageOwner struct {
+	Login string `json:"login"`
 }
 
 // PackageRequest is the body of POST and PATCH /package/{owner}/{name}.
 // Unset fields keep their value (PATCH) or take the default (POST: the
-// channel's default visibility, kind conda).
+// channel's default visibility, kind conda). anaconda-client sends the
+// summary and types inside public_attrs; a top-level value wins.
 type PackageRequest struct {
-	Public       *bool    `json:"public,omitempty"`
+	Public       *bool        `json:"public,omitempty"`
+	PackageTypes []string     `json:"package_types,omitempty"`
+	Summary      *string      `json:"summary,omitempty"`
+	PublicAttrs  *PublicAttrs `json:"public_attrs,omitempty"`
+}
+
+// PublicAttrs is the part of anaconda-client's package body the registry
+// keeps.
+type PublicAttrs struct {
 	PackageTypes []string `json:"package_types,omitempty"`
 	Summary      *string  `json:"summary,omitempty"`
+}
+
+// decodePackageRequest reads a PackageRequest and folds public_attrs into
+// the top-level fields they leave unset.
+func decodePackageRequest(r *http.Request) (PackageRequest, error) {
+	var req PackageRequest
+	if err := decode(r, &req); err != nil {
+		return req, err
+	}
+	if at := req.PublicAttrs; at != nil {
+		if len(req.PackageTypes) == 0 {
+			req.PackageTypes = at.PackageTypes
+		}
+		if req.Summary == nil {
+			req.Summary = at.Summary
+		}
+		req.PublicAttrs = nil
+	}
+	return req, nil
 }
 
 var kinds = []tokenstore.Kind{tokenstore.Conda, tokenstore.PyPI}
@@ -61,8 +102,9 @@ func (a *api) records(owner, name string) ([]*tokenstore.Package, error) {
 
 func packageInfo(recs []*tokenstore.Package) PackageInfo {
 	first := recs[0]
-	info := PackageInfo{Name: first.Name, Owner: first.Channel, FullName: first.Channel + "/" + first.Name,
-		Summary: first.Summary, Collaborators: []string{}, CreatedAt: *rfc3339(first.Created)}
+	info := PackageInfo{Name: first.Name, Owner: PackageOwner{Login: first.Channel}, FullName: first.Channel + "/" + first.Name,
+		Summary: first.Summary, Collaborators: []string{}, CreatedAt: *rfc3339(first.Created),
+		Releases: []struct{}{}, CondaPlatforms: []string{}}
 	for _, p := range recs {
 		info.Public = info.Public || p.Public
 		info.PackageTypes = append(info.PackageTypes, string(p.Kind))
@@ -131,11 +173,12 @@ func (a *api) getPackage(r *http.Request, c *caller) (int, any, error) {
 }
 
 // createPackage is POST /package/{owner}/{name}: registers the package for
-// each of package_types (default conda). 201 with the package; 409 if one
-// of the kinds is already registered.
+// each of package_types (default conda). 200 with the package (the only
+// success anaconda-client accepts); 409 if one of the kinds is already
+// registered.
 func (a *api) createPackage(r *http.Request, c *caller) (int, any, error) {
-	var req PackageRequest
-	if err := decode(r, &req); err != nil {
+	req, err := decodePackageRequest(r)
+	if err != nil {
 		return 0, nil, err
 	}
 	owner, name := r.PathValue("owner"), r.PathValue("name")
@@ -178,14 +221,14 @@ func (a *api) createPackage(r *http.Request, c *caller) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, packageInfo(recs), nil
+	return http.StatusOK, packageInfo(recs), nil
 }
 
 // patchPackage is PATCH /package/{owner}/{name}: changes public and
 // summary on every registered kind.
 func (a *api) patchPackage(r *http.Request, c *caller) (int, any, error) {
-	var req PackageRequest
-	if err := decode(r, &req); err != nil {
+	req, err := decodePackageRequest(r)
+	if err != nil {
 		return 0, nil, err
 	}
 	recs, err := a.writablePackage(r, c)

@@ -34,7 +34,8 @@ func userInfo(acct *tokenstore.Account, c *caller) UserInfo {
 // getSelf is GET /user (anaconda whoami): the calling account.
 func (a *api) getSelf(_ *http.Request, c *caller) (int, any, error) {
 	if c.operator() {
-		return http.StatusOK, UserInfo{Login: operatorName, Name: operatorName, UserType: operatorName, SiteAdmin: true}, nil
+		return http.StatusOK, UserInfo{Login: operatorName, Name: operatorName, UserType: operatorName, SiteAdmin: true,
+			CreatedAt: *rfc3339(a.started)}, nil
 	}
 	return http.StatusOK, userInfo(c.account, c), nil
 }
