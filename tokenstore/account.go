@@ -28,6 +28,9 @@ type Account struct {
 	// PrivateByDefault makes packages that are not registered in this
 	// channel private. The default, as on anaconda.org, is public.
 	PrivateByDefault bool `json:"private_by_default,omitempty"`
+	// Plan names the account's own plan; empty: the operator's policy
+	// chooses (see Plans.For).
+	Plan string `json:"plan,omitempty"`
 }
 
 // reservedNames cannot be accounts: they are path segments the gateway or

@@ -34,6 +34,13 @@ func (w *writeTx) audit(action, target, detail string) error {
 	return putJSON(w, bucketAudit, k[:], ev)
 }
 
+// Record appends an event for a change made outside the store (a
+// package file uploaded, removed or labelled), so the audit log covers
+// the storage too.
+func (s *Store) Record(actor Actor, action, target, detail string) error {
+	return s.write(actor, func(w *writeTx) error { return w.audit(action, target, detail) })
+}
+
 // Audit returns up to limit events with a sequence number above after,
 // oldest first. It seeks to after, so paging through a long log costs
 // each page only its own events.

@@ -60,7 +60,9 @@ const (
 	bucketTokenName = "token_names"
 	bucketLastUsed  = "last_used"
 	bucketAudit     = "audit"
+	bucketUsage     = "usage"
+	bucketGrants    = "grants"
 )
 
 var allBuckets = []string{bucketMeta, bucketAccounts, bucketGroups, bucketPackages,
-	bucketTokens, bucketTokenName, bucketLastUsed, bucketAudit}
+	bucketTokens, bucketTokenName, bucketLastUsed, bucketAudit, bucketUsage, bucketGrants}

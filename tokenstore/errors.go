@@ -14,6 +14,7 @@ var (
 	ErrExists    = errors.New("exists")    // 409
 	ErrForbidden = errors.New("forbidden") // 403
 	ErrAuth      = errors.New("unauthenticated")
+	ErrTooLarge  = errors.New("too large") // 413: a file over its plan's limit
 	// ErrCorrupt marks a database that cannot be read as expected. It is
 	// never a client's mistake; the gateway fails closed on it.
 	ErrCorrupt = errors.New("store corrupt")
