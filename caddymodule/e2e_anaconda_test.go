@@ -31,23 +31,16 @@ const anacondaEnv = "CHANNELGATE_ANACONDA"
 // gateway's logs. Each step checks the exit status and stable substrings
 // of what the client printed.
 //
-// It needs the client, so it is skipped unless CHANNELGATE_ANACONDA names
-// it:
+// It needs the client and fails without it (.ci/run installs 1.12.3):
 //
-//	CHANNELGATE_ANACONDA=/tmp/acrun go test -run TestAnacondaClient ./caddymodule/
+//	bash ../shared/clients/install-anaconda-client.sh /tmp/ac
+//	CHANNELGATE_ANACONDA=/tmp/ac/anaconda go test -run TestAnacondaClient ./caddymodule/
 //
 // The client runs with a fresh HOME (its config and token files land
 // there) and ANACONDA_CLIENT_LEGACY_INTERACTIVE_LOGIN=1, without which
 // anaconda-client 1.14 logs in through anaconda.com instead of the API.
 func TestAnacondaClient(t *testing.T) {
-	bin := os.Getenv(anacondaEnv)
-	if bin == "" {
-		t.Skip(anacondaEnv + " is not set: set it to an anaconda-client command (e.g. /tmp/acrun) to run this test")
-	}
-	if _, err := exec.LookPath(bin); err != nil {
-		t.Fatalf("%s=%s is not an executable: %v", anacondaEnv, bin, err)
-	}
-
+	bin := anacondaBin(t)
 	g := startGateway(t, "")
 	const pw = "alice-pw-7431"
 	for _, u := range []string{"alice", "bob"} {
@@ -187,6 +180,43 @@ func TestAnacondaClient(t *testing.T) {
 	if strings.Contains(logs, pw) {
 		t.Errorf("alice's password found in the gateway's logs:\n%s", grepLines(logs, pw))
 	}
+}
+
+// anacondaBin returns the anaconda-client command CHANNELGATE_ANACONDA
+// names, failing the test if there is none.
+func anacondaBin(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv(anacondaEnv)
+	if bin == "" {
+		t.Fatal(anacondaEnv + " is not set: install anaconda-client with " +
+			"bash ../shared/clients/install-anaconda-client.sh DIR and set it to DIR/anaconda (.ci/run does)")
+	}
+	if _, err := exec.LookPath(bin); err != nil {
+		t.Fatalf("%s=%s is not an executable: %v", anacondaEnv, bin, err)
+	}
+	return homeWrapper(t, bin)
+}
+
+// homeWrapper adapts the wrapper install-anaconda-client.sh writes, which
+// fixes HOME (and the client's config folders) to DIR/home, so that each
+// test's client keeps its config and tokens in its own HOME: a copy of
+// it in a temporary folder reads them from $ACHOME instead. Other
+// commands are returned as they are.
+func homeWrapper(t *testing.T, bin string) string {
+	t.Helper()
+	script, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(filepath.Dir(bin), "home")
+	if !bytes.Contains(script, []byte(`export HOME="`+home+`"`)) {
+		return bin
+	}
+	copied := filepath.Join(t.TempDir(), "anaconda")
+	if err := os.WriteFile(copied, bytes.ReplaceAll(script, []byte(home), []byte("${ACHOME}")), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return copied
 }
 
 // anacondaCLI runs one anaconda-client command with its own HOME.
