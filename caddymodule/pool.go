@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/caddyserver/caddy/v2"
-	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/channelgate/channelgate/tokenstore"
 )
@@ -53,7 +52,7 @@ func acquireStore(c StoreConfig) (*tokenstore.Store, string, error) {
 			return nil, fmt.Errorf("creating folder for %s: %v", path, err)
 		}
 		s, err := tokenstore.OpenFile(path, tokenstore.Options{CacheSize: c.CacheSize, ObserveLookup: observeLookup})
-		if errors.Is(err, bolterrors.ErrTimeout) {
+		if errors.Is(err, tokenstore.ErrLocked) {
 			return nil, fmt.Errorf("%w: %s is locked by another process (another Caddy? use 'caddy reload')", err, path)
 		}
 		if err != nil {

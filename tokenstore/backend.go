@@ -1,19 +1,48 @@
 package tokenstore
 
-import "errors"
+import (
+	"errors"
+	"slices"
+)
 
 // Backend is the persistence the store needs: ordered buckets of byte keys
-// and values with serializable read and write transactions. bbolt is the
-// embedded default (see OpenBolt); a distributed key-value store can implement
-// the same interface so several gateways share one state.
+// and values with serializable read and write transactions, and a change
+// feed. bbolt is the embedded default (see OpenBolt); etcd (package
+// etcdstore) implements the same interface so several gateways share one
+// state. The domain never learns which one it has.
 type Backend interface {
-	// View runs fn in a read-only transaction.
+	// View runs fn in a read-only transaction. fn runs once.
 	View(fn func(Tx) error) error
 	// Update runs fn in a read-write transaction that commits when fn
-	// returns nil and rolls back otherwise.
+	// returns nil and rolls back otherwise. An optimistic backend runs fn
+	// again when another writer committed first, so fn must have no
+	// effect outside tx that a second run would repeat. Update returns
+	// after the feed has delivered the transaction's changes.
 	Update(fn func(Tx) error) error
+	// Watch sets the function that receives every committed change, made
+	// by this process or (for a shared backend) any other, and Resets
+	// when changes may have been missed. It is called once, before the
+	// first transaction; fn must not block for long.
+	Watch(fn func(Change))
+	// Fresh returns nil while the feed is known to be current (every
+	// change committed more than the backend's staleness bound ago has
+	// been delivered), and an error wrapping ErrStale otherwise: what was
+	// derived from earlier reads must not be trusted then.
+	Fresh() error
 	// Close releases the backend.
 	Close() error
+}
+
+// Change is one committed change of a key, or a Reset.
+type Change struct {
+	Bucket string
+	Key    []byte
+	// Value is the new value, nil when the key was deleted.
+	Value []byte
+	// Reset says that changes may have been missed (a lost or compacted
+	// watch): everything derived from earlier reads must be dropped.
+	// Bucket, Key and Value are empty then.
+	Reset bool
 }
 
 // Tx is one transaction of a Backend. Byte slices returned by Get and
@@ -45,8 +74,12 @@ type bulkLoader interface {
 	BulkLoad(bucket string)
 }
 
-// errStop ends a ForEach early without being an error.
-var errStop = errors.New("stop")
+// ErrStop, returned by a ForEach callback, ends the scan without being an
+// error. Backends return nil for it.
+var ErrStop = errors.New("stop")
+
+// errStop is ErrStop for the domain's own scans.
+var errStop = ErrStop
 
 // Bucket names. Records are JSON except token records (a small binary
 // encoding, see tokenrec.go) and a few fixed-size binary values (last-used
@@ -63,6 +96,10 @@ const (
 	bucketUsage     = "usage"
 	bucketGrants    = "grants"
 )
+
+// Buckets lists every bucket the store uses, for backends that create
+// them up front and for tools that copy a store.
+func Buckets() []string { return slices.Clone(allBuckets) }
 
 var allBuckets = []string{bucketMeta, bucketAccounts, bucketGroups, bucketPackages,
 	bucketTokens, bucketTokenName, bucketLastUsed, bucketAudit, bucketUsage, bucketGrants}

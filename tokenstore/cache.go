@@ -121,6 +121,19 @@ func (c *tokenCache) invalidate(h Hash) {
 	mu.Unlock()
 }
 
+// purge drops every entry, holding all stripe locks so that no fill that
+// read before the purge inserts after it.
+func (c *tokenCache) purge() {
+	for i := range c.stripes {
+		c.stripes[i].Lock()
+	}
+	c.pos.Purge()
+	c.neg.Purge()
+	for i := range c.stripes {
+		c.stripes[i].Unlock()
+	}
+}
+
 func (c *tokenCache) stats() CacheStats {
 	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load(),
 		Entries: c.pos.Len() + c.neg.Len()}

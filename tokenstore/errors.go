@@ -18,6 +18,13 @@ var (
 	// ErrCorrupt marks a database that cannot be read as expected. It is
 	// never a client's mistake; the gateway fails closed on it.
 	ErrCorrupt = errors.New("store corrupt")
+	// ErrLocked says that another process holds the store (bbolt locks
+	// its file).
+	ErrLocked = errors.New("store locked")
+	// ErrStale says that the backend's change feed has not been known
+	// current for longer than its staleness bound, so cached decisions
+	// are refused (503) until it is back. Not a client's mistake.
+	ErrStale = errors.New("store feed stale")
 )
 
 type kindError struct {

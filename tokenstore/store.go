@@ -92,6 +92,7 @@ func Open(be Backend, opts Options) (*Store, error) {
 	if s.tokens, err = newTokenCache(opts.CacheSize); err != nil {
 		return nil, err
 	}
+	be.Watch(s.changed)
 	// The live-token count is kept in the meta bucket, updated in the
 	// transaction of every create and revoke, so opening a store with
 	// millions of tokens reads one key. A file without it (written before
@@ -215,11 +216,15 @@ func recountTokens(tx Tx) (int64, error) {
 
 // write runs fn in one backend transaction; on commit it advances the
 // access view's generation if fn changed access and runs the after-commit
-// hooks (cache invalidation), so the next request sees the change.
+// hooks (cache invalidation), so the next request sees the change. The
+// backend's feed (feed.go) does the same for every committed change, this
+// process's or another's; the hooks keep the domain's own intent explicit.
 func (s *Store) write(actor Actor, fn func(*writeTx) error) error {
-	w := &writeTx{s: s, actor: actor}
+	var w *writeTx
 	err := s.be.Update(func(tx Tx) error {
-		w.Tx = tx
+		// A fresh writeTx per run: an optimistic backend runs this
+		// again after a conflict.
+		w = &writeTx{Tx: tx, s: s, actor: actor}
 		if err := fn(w); err != nil {
 			return err
 		}
@@ -238,9 +243,7 @@ func (s *Store) write(actor Actor, fn func(*writeTx) error) error {
 	if err != nil {
 		return err
 	}
-	if w.tokenDelta != 0 {
-		s.tokenCount.Add(w.tokenDelta)
-	}
+	// The live-token count follows the stored one through the feed.
 	if w.aclChanged {
 		s.aclGen.Add(1)
 	}

@@ -376,6 +376,10 @@ func (s *Store) lookup(secret string) (*cachedToken, error) {
 		return nil, err
 	}
 	if ct, ok := s.tokens.get(h); ok {
+		// A cached entry is trusted only while the feed is current.
+		if err := s.be.Fresh(); err != nil {
+			return nil, err
+		}
 		return ct, nil
 	}
 	return s.tokens.fill(h, func() (*Token, error) {

@@ -75,8 +75,14 @@ func (g *groupView) covers(kind Kind, name string) bool {
 }
 
 // view returns the current access view, rebuilding it if a change was
-// committed since it was built.
+// committed since it was built, or ErrStale while the feed is not known
+// current.
 func (s *Store) view() (*aclView, error) {
+	// The view is derived from earlier reads: trusted only while the
+	// backend's feed is current.
+	if err := s.be.Fresh(); err != nil {
+		return nil, err
+	}
 	if v := s.acl.Load(); v != nil && v.gen == s.aclGen.Load() {
 		return v, nil
 	}
