@@ -84,13 +84,7 @@ func TestQuorumLossFailsClosed(t *testing.T) {
 	c.Restart(1)
 	c.Restart(2)
 	c.WaitHealthy()
-	deadline := time.Now().Add(10 * time.Second)
-	for outcome(g, secret, "alice") != tokenstore.Allow {
-		if time.Now().After(deadline) {
-			t.Fatalf("no recovery 10s after quorum came back: %v", g.be.Fresh())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, "recovery after quorum came back", func() bool { return outcome(g, secret, "alice") == tokenstore.Allow })
 }
 
 // TestCompactedWatchReloads: a gateway cut off while a token is revoked
@@ -102,9 +96,8 @@ func TestCompactedWatchReloads(t *testing.T) {
 	g1 := openGateway(t, etcdstore.Config{Endpoints: c.Endpoints()[:1], StaleAfter: time.Minute})
 	g2 := openGateway(t, etcdstore.Config{Endpoints: c.Endpoints()[1:]})
 	secret := userToken(t, g2, "alice")
-	if o := outcome(g1, secret, "alice"); o != tokenstore.Allow {
-		t.Fatalf("before: %v", o)
-	}
+	// The new account reaches g1's access view through its watch.
+	waitFor(t, "g1 to accept the token", func() bool { return outcome(g1, secret, "alice") == tokenstore.Allow })
 	c.Kill(0)
 	if err := g2.s.RevokeToken(actor, "alice", "t"); err != nil {
 		t.Fatal(err)
@@ -117,14 +110,20 @@ func TestCompactedWatchReloads(t *testing.T) {
 	c.Compact()
 	c.Restart(0)
 	c.WaitHealthy()
-	deadline := time.Now().Add(10 * time.Second)
-	for g1.be.Stats().Reloads == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no reload 10s after the member came back")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, "a reload after the member came back", func() bool { return g1.be.Stats().Reloads > 0 })
 	if o := outcome(g1, secret, "alice"); o != tokenstore.Unauthenticated {
 		t.Fatalf("revoked token after reload: %v, want Unauthenticated", o)
+	}
+}
+
+// waitFor polls cond for up to 10 s, failing the test after that.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10s for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
