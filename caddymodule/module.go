@@ -1,7 +1,7 @@
 // Package caddymodule is channelgate's Caddy glue: the channelgate HTTP
 // handler (access decision, token stripping and path rewrite in front of
 // file_server or reverse_proxy), its Caddyfile directive, the shared store
-// pool, metrics and CLI subcommands.
+// pool, metrics and the registration of the CLI (package cli).
 package caddymodule
 
 import (
