@@ -8,8 +8,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -338,77 +336,6 @@ func TestBadTokenFlood(t *testing.T) {
 		if status, body, _ := g.doWith(other, "GET", "/t/"+dead+open, nil); status != want {
 			t.Fatalf("dead token %d: %d %q, want %d", i, status, body, want)
 		}
-	}
-}
-
-// TestFailureLimiter proves the limiter's window on a fake clock: the
-// limit starts at the count-th failure within the window, Retry-After
-// counts down to the window's end, the limit ends with the window, a new
-// window starts afresh; IPv6 addresses count per /64; the address table
-// is bounded.
-func TestFailureLimiter(t *testing.T) {
-	now := time.Unix(1000, 0)
-	l := newFailureLimiter(3, time.Minute, 2, func() time.Time { return now })
-	step := func(d time.Duration) { now = now.Add(d) }
-	check := func(key string, wantLimited bool, wantLeft time.Duration) {
-		t.Helper()
-		left, limited := l.limited(key)
-		if limited != wantLimited || left != wantLeft {
-			t.Fatalf("%s at %v: limited %v for %v, want %v for %v", key, now.Unix(), limited, left, wantLimited, wantLeft)
-		}
-	}
-	l.fail("a")
-	step(10 * time.Second)
-	l.fail("a")
-	check("a", false, 0)
-	l.fail("a")
-	check("a", true, 50*time.Second)
-	step(49 * time.Second)
-	check("a", true, time.Second)
-	step(time.Second)
-	check("a", false, 0) // the window ended
-	l.fail("a")
-	check("a", false, 0) // a new window, one failure
-	l.fail("b")
-	l.fail("c") // the table holds two addresses: a is forgotten
-	if l.keys.Len() != 2 || l.keys.Contains("a") {
-		t.Fatalf("address table: %v", l.keys.Keys())
-	}
-
-	for _, tc := range []struct{ remote, key string }{
-		{"192.0.2.7:5000", "192.0.2.7"},
-		{"[::ffff:192.0.2.7]:5000", "192.0.2.7"},
-		{"[2001:db8:1:2:aaaa::1]:5000", "2001:db8:1:2::/64"},
-		{"[2001:db8:1:2:bbbb::9]:5000", "2001:db8:1:2::/64"},
-	} {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.RemoteAddr = tc.remote
-		if got := clientKey(r); got != tc.key {
-			t.Errorf("clientKey(%s) = %q, want %q", tc.remote, got, tc.key)
-		}
-	}
-}
-
-// TestHold proves the 429 hold's bounds: at most cap answers wait at once
-// (the next is answered at once rather than queued), and a client that
-// goes away ends its wait. (A hold that ignored either would hang this
-// test on its hour-long delay.)
-func TestHold(t *testing.T) {
-	h := newHold(time.Hour, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		h.wait(ctx)
-		close(done)
-	}()
-	for len(h.slots) == 0 {
-		runtime.Gosched()
-	}
-	h.wait(context.Background()) // the one slot is taken: returns at once
-	cancel()
-	<-done
-	if len(h.slots) != 0 {
-		t.Fatalf("%d slots still taken", len(h.slots))
 	}
 }
 

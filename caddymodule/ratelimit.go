@@ -1,21 +1,18 @@
 package caddymodule
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	lru "github.com/hashicorp/golang-lru/v2"
 
+	"github.com/channelgate/channelgate/limiter"
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
@@ -26,9 +23,6 @@ const (
 	defaultFailureWindow = time.Minute
 	defaultFailureDelay  = time.Second
 	failureAddresses     = 10000
-	// maxHeldAnswers bounds the 429 answers held at once (each holds a
-	// request's goroutine); beyond it they are answered at once.
-	maxHeldAnswers = 1024
 )
 
 // reasonRateLimited counts requests refused by the bad-token limit.
@@ -62,7 +56,7 @@ type FailureLimitConfig struct {
 	// 1s; negative answers at once.
 	FailureDelay caddy.Duration `json:"failure_delay,omitempty"`
 
-	limiter *failureLimiter
+	limiter *limiter.Limiter
 }
 
 // provisionFailureLimit builds the limiter (none when disabled).
@@ -80,14 +74,11 @@ func (c *FailureLimitConfig) provisionFailureLimit() error {
 	if window == 0 {
 		window = defaultFailureWindow
 	}
-	c.limiter = newFailureLimiter(limit, window, failureAddresses, time.Now)
 	delay := time.Duration(c.FailureDelay)
 	if delay == 0 {
 		delay = defaultFailureDelay
 	}
-	if delay > 0 {
-		c.limiter.hold = newHold(delay, maxHeldAnswers)
-	}
+	c.limiter = limiter.New(limiter.Config{Limit: limit, Window: window, Size: failureAddresses, Delay: delay})
 	return nil
 }
 
@@ -140,18 +131,19 @@ func (h *Handler) throttle(w http.ResponseWriter, r *http.Request, secret string
 	if secret == "" || h.limiter == nil {
 		return false, nil
 	}
-	wait, limited := h.limiter.limited(clientKey(r))
-	if !limited {
+	wait := h.limiter.Wait(clientKey(r))
+	if wait <= 0 {
 		return false, nil
 	}
-	if h.limiter.hold != nil {
-		h.limiter.hold.wait(r.Context())
-	}
-	secs := int(math.Ceil(wait.Seconds()))
+	h.limiter.Hold(r.Context())
+	secs := retryAfter(wait)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	return true, h.refuse(w, r, http.StatusTooManyRequests, reasonRateLimited,
 		fmt.Sprintf("too many failed token attempts from this address; retry in %ds", secs))
 }
+
+// retryAfter is a wait in whole seconds, rounded up.
+func retryAfter(wait time.Duration) int { return int(math.Ceil(wait.Seconds())) }
 
 // noteFailure counts a refused token against the request's address.
 // Requests without a token (reason no_token) do not count.
@@ -159,107 +151,21 @@ func (h *Handler) noteFailure(r *http.Request, reason tokenstore.Reason) {
 	if h.limiter == nil || reason == tokenstore.ReasonNoToken {
 		return
 	}
-	h.limiter.fail(clientKey(r))
+	h.limiter.Fail(clientKey(r))
 }
 
 // clientKey is the address failures are counted by: Caddy's client IP
 // (which honors trusted_proxies), IPv6 reduced to its /64.
 func clientKey(r *http.Request) string {
+	return limiter.Address(clientIP(r))
+}
+
+// clientIP is Caddy's client IP, which honors trusted_proxies, or the
+// connection's address when Caddy set none.
+func clientIP(r *http.Request) string {
 	ip, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string)
 	if ip == "" {
 		ip, _, _ = net.SplitHostPort(r.RemoteAddr)
 	}
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	addr = addr.Unmap()
-	if addr.Is6() {
-		p, _ := addr.Prefix(64)
-		return p.String()
-	}
-	return addr.String()
-}
-
-// failureLimiter counts failures per key in fixed windows that start at
-// a key's first failure. Keys live in an LRU, so memory stays bounded
-// however many addresses fail.
-type failureLimiter struct {
-	limit  int
-	window time.Duration
-	now    func() time.Time
-	keys   *lru.Cache[string, *failureCount]
-	hold   *hold // nil: limited requests are answered at once
-}
-
-// hold delays answers, at most cap of them at once.
-type hold struct {
-	delay time.Duration
-	slots chan struct{}
-}
-
-func newHold(delay time.Duration, cap int) *hold {
-	return &hold{delay: delay, slots: make(chan struct{}, cap)}
-}
-
-// wait returns after the delay, when ctx ends (the client went away or
-// the server is shutting down), or at once when cap answers are already
-// held.
-func (h *hold) wait(ctx context.Context) {
-	select {
-	case h.slots <- struct{}{}:
-	default:
-		return
-	}
-	defer func() { <-h.slots }()
-	t := time.NewTimer(h.delay)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
-}
-
-type failureCount struct {
-	mu    sync.Mutex
-	start time.Time // first failure of the current window
-	n     int
-}
-
-func newFailureLimiter(limit int, window time.Duration, size int, now func() time.Time) *failureLimiter {
-	keys, _ := lru.New[string, *failureCount](size) // only fails for size <= 0
-	return &failureLimiter{limit: limit, window: window, now: now, keys: keys}
-}
-
-// limited reports whether key is limited now, and for how much longer.
-func (l *failureLimiter) limited(key string) (time.Duration, bool) {
-	fc, ok := l.keys.Peek(key)
-	if !ok {
-		return 0, false
-	}
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	left := fc.start.Add(l.window).Sub(l.now())
-	if fc.n < l.limit || left <= 0 {
-		return 0, false
-	}
-	return left, true
-}
-
-// fail counts one failure for key.
-func (l *failureLimiter) fail(key string) {
-	fc, ok := l.keys.Get(key)
-	if !ok {
-		fc = &failureCount{}
-		if prev, found, _ := l.keys.PeekOrAdd(key, fc); found {
-			fc = prev
-		}
-	}
-	now := l.now()
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	if fc.n == 0 || now.Sub(fc.start) >= l.window {
-		fc.start, fc.n = now, 0
-	}
-	fc.n++
+	return ip
 }
