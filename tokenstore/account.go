@@ -89,7 +89,7 @@ func (s *Store) CreateUser(actor Actor, u NewUser) (*Account, error) {
 	if !u.AcceptTerms {
 		return nil, invalidf("the terms of service must be accepted")
 	}
-	hash, err := hashPassword(u.Password)
+	hash, err := s.newPasswordHash(u.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -163,17 +163,23 @@ func getAccount(tx Tx, name string) (*Account, error) {
 }
 
 // Authenticate checks a user's password. Unknown users and wrong passwords
-// take the same time and give the same error.
+// take the same time and give the same error. When MaxPasswordChecks
+// hashes are already running, it waits up to PasswordWait and then fails
+// with ErrBusy.
 func (s *Store) Authenticate(name, password string) (*Account, error) {
 	a, err := s.Account(name)
 	if err != nil && !isNotFound(err) {
 		return nil, err
 	}
-	if a == nil || a.Type != User || a.PasswordHash == "" {
-		checkPassword(fakePasswordHash, password)
-		return nil, errorf(ErrAuth, "invalid user name or password")
+	known := a != nil && a.Type == User && a.PasswordHash != ""
+	encoded := dummyPasswordHash
+	if known {
+		encoded = a.PasswordHash
 	}
-	if !checkPassword(a.PasswordHash, password) {
+	switch ok, err := s.checkPassword(encoded, password); {
+	case err != nil:
+		return nil, err
+	case !ok || !known:
 		return nil, errorf(ErrAuth, "invalid user name or password")
 	}
 	return a, nil
@@ -192,7 +198,7 @@ func (s *Store) ChangePassword(actor Actor, name, old, newPass, confirm string) 
 	if err := s.checkNewPassword(newPass, confirm); err != nil {
 		return err
 	}
-	hash, err := hashPassword(newPass)
+	hash, err := s.newPasswordHash(newPass)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,9 @@ var (
 	ErrForbidden = errors.New("forbidden") // 403
 	ErrAuth      = errors.New("unauthenticated")
 	ErrTooLarge  = errors.New("too large") // 413: a file over its plan's limit
+	// ErrBusy is a request refused for load, not for its content (too
+	// many password checks at once): retry shortly, 429/503.
+	ErrBusy = errors.New("busy")
 	// ErrCorrupt marks a database that cannot be read as expected. It is
 	// never a client's mistake; the gateway fails closed on it.
 	ErrCorrupt = errors.New("store corrupt")

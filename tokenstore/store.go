@@ -35,6 +35,16 @@ type Options struct {
 	// ObserveLookup, if set, receives the duration of every token lookup
 	// that reached the backend (a cache miss).
 	ObserveLookup func(time.Duration)
+	// MaxPasswordChecks bounds how many password hashes (argon2id, 19 MiB
+	// and a core each) run at once, for logins with known and unknown
+	// names alike. Default GOMAXPROCS, at least 2.
+	MaxPasswordChecks int
+	// PasswordWait is how long a password check waits for one of those
+	// slots before it fails with ErrBusy. Default DefaultPasswordWait (1s).
+	PasswordWait time.Duration
+	// ObservePasswordCheck, if set, receives the duration of every
+	// password hash run.
+	ObservePasswordCheck func(time.Duration)
 }
 
 // Defaults for Options.
@@ -61,6 +71,9 @@ func (o *Options) setDefaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.PasswordWait <= 0 {
+		o.PasswordWait = DefaultPasswordWait
+	}
 }
 
 // Store is the domain on top of a Backend. It is safe for concurrent use.
@@ -70,6 +83,7 @@ type Store struct {
 
 	tokens     *tokenCache
 	tokenCount atomic.Int64
+	hashing    *hasher
 
 	// aclGen counts committed changes to accounts, groups and packages;
 	// the access view is rebuilt when it is behind.
@@ -87,7 +101,8 @@ type Store struct {
 // The Store owns be from then on and closes it in Close.
 func Open(be Backend, opts Options) (*Store, error) {
 	opts.setDefaults()
-	s := &Store{be: be, opts: opts}
+	s := &Store{be: be, opts: opts,
+		hashing: newHasher(opts.MaxPasswordChecks, opts.PasswordWait, opts.ObservePasswordCheck)}
 	var err error
 	if s.tokens, err = newTokenCache(opts.CacheSize); err != nil {
 		return nil, err
@@ -157,6 +172,11 @@ func (s *Store) SetCacheSize(n int) {
 	}
 	s.tokens.resize(n)
 }
+
+// SetMaxPasswordChecks changes how many password hashes run at once (a
+// configuration reload may change it while the store stays open); 0
+// takes the default.
+func (s *Store) SetMaxPasswordChecks(n int) { s.hashing.resize(n) }
 
 // CacheStats returns the token cache's counters since Open.
 func (s *Store) CacheStats() CacheStats { return s.tokens.stats() }
