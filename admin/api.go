@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/channelgate/channelgate/limiter"
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
@@ -26,7 +27,8 @@ import (
 type Config struct {
 	// OperatorSecret, presented as "Authorization: token <secret>" or
 	// "Bearer <secret>", acts as site administrator (audited as
-	// "operator"). Empty disables it.
+	// "operator"). Empty disables it. The API keeps only its SHA-256.
+	// The Caddy glue refuses secrets shorter than MinOperatorSecretLen.
 	OperatorSecret string
 	// OpenSignup lets anyone create a user with POST /users. Default
 	// false: only the operator and site administrators create users.
@@ -34,59 +36,53 @@ type Config struct {
 	// AuditLimit is the default and largest number of events GET /audit
 	// returns at once. Default 100.
 	AuditLimit int
-	// MaxPasswordFailures is how many wrong passwords an account name or a
-	// client address may send within FailureWindow before it is slowed
-	// down with 429 answers. Default 5.
-	MaxPasswordFailures int
-	// FailureWindow is how long password failures are remembered.
-	// Default 15 minutes.
-	FailureWindow time.Duration
-	// MaxBackoff caps the back-off, which starts at one second after
-	// MaxPasswordFailures failures and doubles with every further one.
-	// Default 60 seconds.
-	MaxBackoff time.Duration
-	// FailureTrackSize bounds how many account names and addresses the
-	// slow-down remembers (least recently failed are forgotten first).
-	// Default 10000.
-	FailureTrackSize int
+	// Logins limits password guesses per account and address, per
+	// account and per address (see limiter.Logins for the defaults).
+	// Share one with the web pages. Default: a Logins of its own with
+	// the defaults and this Config's clock.
+	Logins *limiter.Logins
+	// SecretFailures limits wrong tokens and operator secrets per client
+	// address: an address that sent too many gets 429 for every request
+	// carrying one, right or wrong, until its window ends. Default 20 a
+	// minute (the gateway's failure_limit), on this Config's clock.
+	SecretFailures *limiter.Limiter
+	// ClientAddress is the client's address (no port) a request comes
+	// from, for the limits and the audit log. Behind Caddy it is Caddy's
+	// client_ip, which honours trusted_proxies. Default: the request's
+	// RemoteAddr.
+	ClientAddress func(*http.Request) string
 	// Logger receives store failures (answered with 503). It is never
 	// given a secret. Default slog.Default().
 	Logger *slog.Logger
-	// Now is the clock of the password slow-down. Default time.Now.
+	// Now is the clock of the default limits. Default time.Now.
 	// (Token expiry follows the store's clock.)
 	Now func() time.Time
 }
 
 // Defaults for Config.
 const (
-	DefaultAuditLimit          = 100
-	DefaultMaxPasswordFailures = 5
-	DefaultFailureWindow       = 15 * time.Minute
-	DefaultMaxBackoff          = 60 * time.Second
-	DefaultFailureTrackSize    = 10000
+	DefaultAuditLimit = 100
 )
 
 func (c *Config) setDefaults() {
 	if c.AuditLimit <= 0 {
 		c.AuditLimit = DefaultAuditLimit
 	}
-	if c.MaxPasswordFailures <= 0 {
-		c.MaxPasswordFailures = DefaultMaxPasswordFailures
-	}
-	if c.FailureWindow <= 0 {
-		c.FailureWindow = DefaultFailureWindow
-	}
-	if c.MaxBackoff <= 0 {
-		c.MaxBackoff = DefaultMaxBackoff
-	}
-	if c.FailureTrackSize <= 0 {
-		c.FailureTrackSize = DefaultFailureTrackSize
-	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Logins == nil {
+		c.Logins = limiter.NewLogins(limiter.LoginsConfig{Now: c.Now})
+	}
+	if c.SecretFailures == nil {
+		c.SecretFailures = limiter.New(limiter.Config{Limit: DefaultSecretFailures,
+			Window: DefaultSecretFailureWindow, Now: c.Now})
+	}
+	if c.ClientAddress == nil {
+		c.ClientAddress = remoteHost
 	}
 }
 
@@ -95,10 +91,11 @@ const maxBody = 1 << 20
 
 // api holds the routes and what they share.
 type api struct {
-	store   *tokenstore.Store
-	cfg     Config
-	mux     *http.ServeMux
-	limiter *limiter
+	store *tokenstore.Store
+	cfg   Config
+	mux   *http.ServeMux
+	// operator is the operator secret's hash (cfg keeps no secret).
+	operator operatorKey
 	// started is the operator pseudo-account's created_at (clients
 	// parse one from every account).
 	started time.Time
@@ -108,7 +105,8 @@ type api struct {
 func New(store *tokenstore.Store, cfg Config) http.Handler {
 	cfg.setDefaults()
 	a := &api{store: store, cfg: cfg, mux: http.NewServeMux(), started: cfg.Now(),
-		limiter: newLimiter(cfg.MaxPasswordFailures, cfg.FailureWindow, cfg.MaxBackoff, cfg.FailureTrackSize, cfg.Now)}
+		operator: newOperatorKey(cfg.OperatorSecret)}
+	a.cfg.OperatorSecret = ""
 	a.routes()
 	return a
 }
@@ -192,7 +190,7 @@ type endpoint func(r *http.Request, c *caller) (status int, body any, err error)
 // handle registers fn behind the caller check of p.
 func (a *api) handle(pattern string, p policy, fn endpoint) {
 	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		c := &caller{remote: remoteHost(r)}
+		c := &caller{remote: a.cfg.ClientAddress(r)}
 		if p != anyone {
 			var err error
 			if c, err = a.identify(r, p); err != nil {
@@ -298,6 +296,9 @@ func (a *api) writeError(w http.ResponseWriter, err error) {
 		status, msg = http.StatusForbidden, err.Error()
 	case errors.Is(err, tokenstore.ErrAuth):
 		status, msg = http.StatusUnauthorized, err.Error()
+	case errors.Is(err, tokenstore.ErrBusy):
+		status, msg = http.StatusTooManyRequests, err.Error()
+		w.Header().Set("Retry-After", "1")
 	default:
 		a.cfg.Logger.Error("channelgate admin: store failure", "error", err)
 	}

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"crypto/subtle"
 	"errors"
 	"net"
 	"net/http"
@@ -58,12 +57,12 @@ func (c *caller) user(what string) (*tokenstore.Account, error) {
 
 // identify authenticates r and checks it against p.
 func (a *api) identify(r *http.Request, p policy) (*caller, error) {
-	c := &caller{remote: remoteHost(r)}
+	c := &caller{remote: a.cfg.ClientAddress(r)}
 	var err error
 	if user, pass, ok := r.BasicAuth(); ok {
 		err = a.password(c, user, pass)
 	} else if scheme, value, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok {
-		err = a.bearer(c, scheme, strings.TrimSpace(value))
+		err = a.bearer(r, c, scheme, strings.TrimSpace(value))
 	}
 	switch {
 	case err != nil:
@@ -76,44 +75,53 @@ func (a *api) identify(r *http.Request, p policy) (*caller, error) {
 	return c, nil
 }
 
-// password authenticates HTTP Basic credentials, slowed down after
-// repeated failures per account name and per client address.
+// password authenticates HTTP Basic credentials. The guess is reserved
+// before the password is checked (Config.Logins), so concurrent guesses
+// cannot outrun the limit; only a wrong password keeps its reservation.
 func (a *api) password(c *caller, user, pass string) error {
-	keys := []string{"user:" + user, "addr:" + c.remote}
-	if err := a.limiter.check(keys...); err != nil {
-		return err
-	}
-	acct, err := a.store.Authenticate(user, pass)
-	if errors.Is(err, tokenstore.ErrAuth) {
-		a.limiter.fail(keys...)
-	}
+	at, err := a.reserveGuess(user, c.remote)
 	if err != nil {
 		return err
 	}
-	// Only the account's own counter is cleared: a client that owns one
-	// account must not reset its address while guessing others.
-	a.limiter.reset(keys[0])
+	acct, err := a.store.Authenticate(user, pass)
+	at.Done(!errors.Is(err, tokenstore.ErrAuth))
+	if err != nil {
+		return err
+	}
 	c.name, c.account = acct.Name, acct
 	return nil
 }
 
 // bearer authenticates "token X" and "Bearer X": the operator secret or a
 // live channelgate token whose owner still exists. Other schemes are
-// treated as anonymous.
-func (a *api) bearer(c *caller, scheme, value string) error {
+// treated as anonymous. Wrong secrets count against the client's address
+// (Config.SecretFailures), and a limited address is refused before any
+// secret is compared.
+func (a *api) bearer(r *http.Request, c *caller, scheme, value string) error {
 	if !strings.EqualFold(scheme, "token") && !strings.EqualFold(scheme, "bearer") {
 		return nil
 	}
-	if op := a.cfg.OperatorSecret; op != "" && subtle.ConstantTimeCompare([]byte(value), []byte(op)) == 1 {
+	if err := a.throttleSecret(r, c.remote); err != nil {
+		return err
+	}
+	if a.isOperator(value) {
 		c.name = operatorName
 		return nil
 	}
-	if !strings.HasPrefix(value, tokenstore.TokenPrefix) && strings.EqualFold(scheme, "bearer") {
-		// anaconda-client first tries its anaconda.com key as a Bearer
-		// token and falls back to password login on exactly this.
-		return errorf(http.StatusUnauthorized, "Bearer token authentication is not enabled")
+	if !strings.HasPrefix(value, tokenstore.TokenPrefix) {
+		a.secretFailed(c.remote)
+		if strings.EqualFold(scheme, "bearer") {
+			// anaconda-client first tries its anaconda.com key as a
+			// Bearer token and falls back to password login on exactly
+			// this.
+			return errorf(http.StatusUnauthorized, "Bearer token authentication is not enabled")
+		}
+		return errorf(http.StatusUnauthorized, "wrong operator secret (channelgate tokens start with %s)", tokenstore.TokenPrefix)
 	}
 	tok, err := a.store.AuthenticateToken(value)
+	if errors.Is(err, tokenstore.ErrAuth) {
+		a.secretFailed(c.remote)
+	}
 	if err != nil {
 		return err
 	}
@@ -125,8 +133,8 @@ func (a *api) bearer(c *caller, scheme, value string) error {
 	return nil
 }
 
-// remoteHost is the client's address without the port. Caddy sets
-// RemoteAddr from trusted proxies' headers before this handler runs.
+// remoteHost is the client's address without the port: the default of
+// Config.ClientAddress.
 func remoteHost(r *http.Request) string {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		return host

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -18,7 +19,7 @@ import (
 )
 
 const (
-	operatorSecret = "op-secret-for-tests"
+	operatorSecret = "operator-secret-for-tests-0123456789"
 	password       = "correct horse"
 )
 
@@ -136,6 +137,19 @@ func basic(user, pass string) string { return "basic " + user + ":" + pass }
 // string, which is sent as is.
 func (e *env) do(method, path, auth string, body any) reply {
 	e.t.Helper()
+	return e.send(method, path, auth, body, nil)
+}
+
+// doFrom is do without a body, with an X-Test-Client header naming the
+// client address (for a Config.ClientAddress that reads it).
+func (e *env) doFrom(addr, method, path, auth string) reply {
+	e.t.Helper()
+	return e.send(method, path, auth, nil, http.Header{"X-Test-Client": {addr}})
+}
+
+// send is do with more request headers.
+func (e *env) send(method, path, auth string, body any, hdr http.Header) reply {
+	e.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -152,6 +166,7 @@ func (e *env) do(method, path, auth string, body any) reply {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	maps.Copy(req.Header, hdr)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("x-binstar-api-version", "1.13.0")
 	if up, ok := strings.CutPrefix(auth, "basic "); ok {

@@ -114,7 +114,7 @@ type PasswordChange struct {
 }
 
 // changePassword is POST /user/password for the caller's own account.
-// A wrong old password counts as a failed login for the slow-down.
+// The old password is a guess like a login's (Config.Logins).
 func (a *api) changePassword(r *http.Request, c *caller) (int, any, error) {
 	var req PasswordChange
 	if err := decode(r, &req); err != nil {
@@ -124,14 +124,12 @@ func (a *api) changePassword(r *http.Request, c *caller) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	keys := []string{"user:" + u.Name, "addr:" + c.remote}
-	if err := a.limiter.check(keys...); err != nil {
+	at, err := a.reserveGuess(u.Name, c.remote)
+	if err != nil {
 		return 0, nil, err
 	}
 	err = a.store.ChangePassword(c.actor(), u.Name, req.OldPassword, req.NewPassword, req.NewPasswordConfirmation)
-	if errors.Is(err, tokenstore.ErrAuth) {
-		a.limiter.fail(keys...)
-	}
+	at.Done(!errors.Is(err, tokenstore.ErrAuth))
 	return http.StatusNoContent, nil, err
 }
 
