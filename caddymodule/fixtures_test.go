@@ -1,104 +1,24 @@
 package caddymodule
 
 import (
-	"archive/tar"
-	"archive/zip"
-	"bytes"
 	"crypto/md5"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html"
-	"os/exec"
 	"path"
 	"sort"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/channelgate/channelgate/channelindex/indextest"
 )
 
-// Fixtures: real package files built in Go, byte for byte the same on
-// every run, so the clients' checks (zip directory, zstd frames, RECORD,
-// #sha256 fragments, repodata md5/sha256/size) run on the real formats.
-
-// fixtureTime is the modification time of every archive member.
-var fixtureTime = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// payload returns n incompressible bytes derived from seed (a SHA-256
-// chain), so packages are larger than one 10 KiB range read and the
-// clients must fetch several ranges.
-func payload(seed string, n int) []byte {
-	out := make([]byte, 0, n+sha256.Size)
-	sum := sha256.Sum256([]byte(seed))
-	for len(out) < n {
-		out = append(out, sum[:]...)
-		sum = sha256.Sum256(sum[:])
-	}
-	return out[:n]
-}
-
-// archiveFile is one member of a tar or zip archive.
-type archiveFile struct {
-	name string
-	data []byte
-}
-
-func tarball(t testing.TB, files []archiveFile) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, f := range files {
-		hdr := &tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.data)), ModTime: fixtureTime,
-			Typeflag: tar.TypeReg, Uname: "root", Gname: "root", Format: tar.FormatPAX}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(f.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// bzip2Compress runs /usr/bin/bzip2 (Go's standard library only reads
-// bzip2); conda's .tar.bz2 needs it.
-func bzip2Compress(t testing.TB, b []byte) []byte {
-	t.Helper()
-	cmd := exec.Command("/usr/bin/bzip2", "-c", "-9")
-	cmd.Stdin = bytes.NewReader(b)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("/usr/bin/bzip2 is needed to build the .tar.bz2 fixture (install it with: bash .ci/run): %v %s", err, errb.String())
-	}
-	return out.Bytes()
-}
-
-// zipArchive writes files in order; stored (uncompressed) entries as in
-// .conda files, deflated ones as in wheels.
-func zipArchive(t testing.TB, files []archiveFile, method uint16) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, f := range files {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.name, Method: method, Modified: fixtureTime})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(f.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+// Fixtures: real package files built in Go by indextest, byte for byte
+// the same on every run, so the clients' checks (zip directory, zstd
+// frames, RECORD, #sha256 fragments, repodata md5/sha256/size) run on the
+// real formats.
 
 // condaSpec describes one conda package of the fixture channel.
 type condaSpec struct {
@@ -107,36 +27,22 @@ type condaSpec struct {
 	format               string // ".conda" or ".tar.bz2"
 }
 
-func (s condaSpec) fileName() string {
-	return fmt.Sprintf("%s-%s-%s%s", s.name, s.version, s.build, s.format)
+// conda is the package as indextest builds it, with a payload larger
+// than one 10 KiB range read, so clients must fetch several ranges.
+func (s condaSpec) conda(subdir string) indextest.Conda {
+	c := indextest.Conda{Name: s.name, Version: s.version, Build: s.build, Subdir: subdir, Depends: s.depends, Format: s.format}
+	c.Files = []indextest.File{{Name: "share/" + s.name + "/data.bin", Data: indextest.Payload(c.FileName(), 24<<10)}}
+	return c
 }
 
-func (s condaSpec) indexJSON(subdir string) []byte {
-	deps := s.depends
-	if deps == nil {
-		deps = []string{}
-	}
-	b, _ := json.Marshal(map[string]any{"name": s.name, "version": s.version, "build": s.build,
-		"build_number": 0, "depends": deps, "subdir": subdir, "noarch": "generic", "license": "MIT"})
-	return b
-}
+func (s condaSpec) fileName() string { return s.conda("").FileName() }
 
-// condaPackage builds the package file: for .conda a zip (stored entries)
-// of metadata.json, pkg-<id>.tar.zst and info-<id>.tar.zst, info last as
-// conda-package-handling writes it; for .tar.bz2 one bzip2 tarball.
+func (s condaSpec) indexJSON(subdir string) []byte { return s.conda(subdir).IndexJSON() }
+
+// condaPackage builds the package file.
 func condaPackage(t testing.TB, s condaSpec, subdir string) []byte {
 	t.Helper()
-	info := []archiveFile{{"info/index.json", s.indexJSON(subdir)}}
-	pkg := []archiveFile{{"share/" + s.name + "/data.bin", payload(s.fileName(), 24<<10)}}
-	if s.format == ".tar.bz2" {
-		return bzip2Compress(t, tarball(t, append(info, pkg...)))
-	}
-	id := strings.TrimSuffix(s.fileName(), ".conda")
-	return zipArchive(t, []archiveFile{
-		{"metadata.json", []byte(`{"conda_pkg_format_version": 2}`)},
-		{"pkg-" + id + ".tar.zst", zstdCompress(t, tarball(t, pkg))},
-		{"info-" + id + ".tar.zst", zstdCompress(t, tarball(t, info))},
-	}, zip.Store)
+	return indextest.CondaPackage(t, s.conda(subdir))
 }
 
 // wheelSpec describes one PyPI distribution of the fixture index.
@@ -145,35 +51,21 @@ type wheelSpec struct {
 	version string
 }
 
+func (w wheelSpec) python() indextest.Python {
+	return indextest.Python{Project: w.project, Version: w.version}
+}
+
 func (w wheelSpec) dist() string { return strings.ReplaceAll(w.project, "-", "_") }
 
-func (w wheelSpec) fileName() string {
-	return fmt.Sprintf("%s-%s-py3-none-any.whl", w.dist(), w.version)
-}
+func (w wheelSpec) fileName() string { return w.python().WheelName() }
 
 // initPy is the module body the wheel carries; tests check it arrives.
-func (w wheelSpec) initPy() []byte {
-	return []byte(fmt.Sprintf("__version__ = %q\nPROJECT = %q\n", w.version, w.project))
-}
+func (w wheelSpec) initPy() []byte { return w.python().InitPy() }
 
-// wheel builds a PEP 427 wheel: the module, METADATA, WHEEL and a RECORD
-// whose hashes match.
+// wheel builds a PEP 427 wheel.
 func wheel(t testing.TB, w wheelSpec) []byte {
 	t.Helper()
-	distInfo := fmt.Sprintf("%s-%s.dist-info", w.dist(), w.version)
-	files := []archiveFile{
-		{w.dist() + "/__init__.py", w.initPy()},
-		{distInfo + "/METADATA", []byte(fmt.Sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\nSummary: channelgate test fixture\n\n", w.project, w.version))},
-		{distInfo + "/WHEEL", []byte("Wheel-Version: 1.0\nGenerator: channelgate-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n")},
-	}
-	var record strings.Builder
-	for _, f := range files {
-		sum := sha256.Sum256(f.data)
-		fmt.Fprintf(&record, "%s,sha256=%s,%d\n", f.name, base64.RawURLEncoding.EncodeToString(sum[:]), len(f.data))
-	}
-	fmt.Fprintf(&record, "%s/RECORD,,\n", distInfo)
-	files = append(files, archiveFile{distInfo + "/RECORD", []byte(record.String())})
-	return zipArchive(t, files, zip.Deflate)
+	return indextest.Wheel(t, w.python())
 }
 
 // fixtureChannel is one conda channel plus PyPI index in storage layout:
@@ -238,7 +130,7 @@ func (fx fixtureChannel) repodata(label, subdir string) []byte {
 		var rec map[string]any
 		_ = json.Unmarshal(s.indexJSON(subdir), &rec)
 		rec["md5"], rec["sha256"], rec["size"] = hex.EncodeToString(md5sum[:]), hex.EncodeToString(sha[:]), len(b)
-		rec["timestamp"] = fixtureTime.UnixMilli()
+		rec["timestamp"] = indextest.Time.UnixMilli()
 		key := "packages"
 		if s.format == ".conda" {
 			key = "packages.conda"

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/channelgate/channelgate/channelindex"
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
@@ -53,7 +54,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	countDecision(d.Reason)
 	h.rewrite(r, &t, d.Token)
-	if kind := indexKindOf(&t); kind != NotIndex && !write {
+	if kind := indexKindOf(&t); kind != channelindex.NotIndex && !write {
 		return h.serveIndex(w, r, next, &t, kind, d.Token)
 	}
 	return h.next(w, r, next, &t)

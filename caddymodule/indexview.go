@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/channelgate/channelgate/channelindex"
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
@@ -27,9 +28,9 @@ const (
 // handler), filtered once per (stored version, visible set), cached, and
 // served with an ETag of its own.
 type indexViews struct {
-	codec  *IndexCodec
-	views  *ViewCache[[]byte]
-	owners *ViewCache[ShardOwners]
+	codec  *channelindex.IndexCodec
+	views  *channelindex.ViewCache[[]byte]
+	owners *channelindex.ViewCache[channelindex.ShardOwners]
 	// known remembers each stored index's last version, so the next
 	// subrequest asks the storage with If-None-Match and a 304 spares
 	// reading the file again.
@@ -45,36 +46,36 @@ func newIndexViews(cacheBytes, maxIndex int64) (*indexViews, error) {
 	if cacheBytes <= 0 {
 		cacheBytes = defaultIndexCacheBytes
 	}
-	codec, err := NewIndexCodec(maxIndex)
+	codec, err := channelindex.NewIndexCodec(maxIndex)
 	if err != nil {
 		return nil, err
 	}
 	return &indexViews{
 		codec:  codec,
-		views:  NewViewCache(cacheBytes, func(b []byte) int64 { return int64(cap(b)) }),
-		owners: NewViewCache(cacheBytes/4, ShardOwners.Size),
+		views:  channelindex.NewViewCache(cacheBytes, func(b []byte) int64 { return int64(cap(b)) }),
+		owners: channelindex.NewViewCache(cacheBytes/4, channelindex.ShardOwners.Size),
 	}, nil
 }
 
 // indexKindOf says which channel-level file a request names.
-func indexKindOf(t *target) IndexKind {
+func indexKindOf(t *target) channelindex.IndexKind {
 	switch {
 	case t.class != classIndex:
-		return NotIndex
+		return channelindex.NotIndex
 	case t.kind == tokenstore.PyPI:
-		return PyPISimpleRoot
+		return channelindex.PyPISimpleRoot
 	case t.subdir == "" && t.file == "notices.json":
-		return NotIndex // channel notices name no packages
+		return channelindex.NotIndex // channel notices name no packages
 	}
-	if k := ClassifyCondaPath(t.rest); k != NotIndex {
+	if k := channelindex.ClassifyCondaPath(t.rest); k != channelindex.NotIndex {
 		return k
 	}
-	return CondaUnfilterable
+	return channelindex.CondaUnfilterable
 }
 
 // serveIndex answers a read of a channel-level file; r is already
 // rewritten to the storage path.
-func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, t *target, kind IndexKind, tok *tokenstore.Credential) error {
+func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, t *target, kind channelindex.IndexKind, tok *tokenstore.Credential) error {
 	w.Header().Add("Vary", "Authorization")
 	vis, err := h.store.Visibility(tok, t.channel, t.kind, h.unregisteredPublic)
 	if err != nil {
@@ -90,11 +91,11 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, next caddyh
 	if tok != nil {
 		w.Header().Set("Cache-Control", "private")
 	}
-	if kind == CondaShard {
+	if kind == channelindex.CondaShard {
 		return h.serveShard(w, r, next, t, vis)
 	}
 	view, sv, status, err := storedDerivedView(h, r, next, r.URL.Path, h.indexes.views, vis.Key(), func(stored []byte, sv storedVersion) ([]byte, error) {
-		return h.filterIndex(kind, stored, sv.contentType, vis.Visible)
+		return h.indexes.codec.Filter(kind, stored, sv.contentType, vis.Visible)
 	})
 	switch {
 	case err != nil:
@@ -104,7 +105,7 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, next caddyh
 	}
 	hdr := w.Header()
 	hdr.Set("Content-Type", sv.contentType)
-	hdr.Set("ETag", ViewETag(sv.validator, vis.Key()))
+	hdr.Set("ETag", channelindex.ViewETag(sv.validator, vis.Key()))
 	// No Last-Modified: two views of one stored file share its time, so
 	// only the ETag can tell a client's cached view from another.
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(view))
@@ -116,7 +117,7 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, next caddyh
 func (h *Handler) serveShard(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, t *target, vis tokenstore.Visibility) error {
 	digest := strings.TrimSuffix(path.Base(r.URL.Path), ".msgpack.zst")
 	indexPath := path.Dir(path.Dir(r.URL.Path)) + "/repodata_shards.msgpack.zst"
-	owners, _, status, err := storedDerivedView(h, r, next, indexPath, h.indexes.owners, "", func(stored []byte, _ storedVersion) (ShardOwners, error) {
+	owners, _, status, err := storedDerivedView(h, r, next, indexPath, h.indexes.owners, "", func(stored []byte, _ storedVersion) (channelindex.ShardOwners, error) {
 		return h.indexes.codec.ShardOwners(stored)
 	})
 	switch {
@@ -133,7 +134,7 @@ func (h *Handler) serveShard(w http.ResponseWriter, r *http.Request, next caddyh
 // version is known, so an unchanged file is not read again; a cache miss
 // on a 304 reads it whole. status is the storage's answer when it is not
 // 200 (404: no such index).
-func storedDerivedView[V any](h *Handler, r *http.Request, next caddyhttp.Handler, storagePath string, cache *ViewCache[V],
+func storedDerivedView[V any](h *Handler, r *http.Request, next caddyhttp.Handler, storagePath string, cache *channelindex.ViewCache[V],
 	view string, derive func([]byte, storedVersion) (V, error)) (V, storedVersion, int, error) {
 	var zero V
 	for _, conditional := range []bool{true, false} {
@@ -141,7 +142,7 @@ func storedDerivedView[V any](h *Handler, r *http.Request, next caddyhttp.Handle
 		if err != nil || (status != http.StatusOK && status != http.StatusNotModified) {
 			return zero, sv, status, err
 		}
-		key := ViewKey{Path: storagePath, Validator: sv.validator, View: view}
+		key := channelindex.ViewKey{Path: storagePath, Validator: sv.validator, View: view}
 		if status == http.StatusNotModified {
 			if v, ok := cache.Get(key); ok {
 				return v, sv, http.StatusOK, nil
@@ -193,29 +194,9 @@ func (h *Handler) fetchStored(r *http.Request, next caddyhttp.Handler, storagePa
 	body := rec.body.Bytes()
 	modTime, _ := http.ParseTime(rec.header.Get("Last-Modified"))
 	sv := storedVersion{etag: rec.header.Get("ETag"), contentType: rec.header.Get("Content-Type"),
-		validator: StorageValidator(int64(len(body)), modTime, rec.header.Get("ETag"))}
+		validator: channelindex.StorageValidator(int64(len(body)), modTime, rec.header.Get("ETag"))}
 	h.indexes.known.Store(storagePath, sv)
 	return body, sv, http.StatusOK, nil
-}
-
-// filterIndex applies the filter for one kind of index.
-func (h *Handler) filterIndex(kind IndexKind, stored []byte, contentType string, visible func(string) bool) ([]byte, error) {
-	switch kind {
-	case CondaRepodata:
-		return FilterRepodata(stored, visible)
-	case CondaRepodataZst:
-		return h.indexes.codec.FilterRepodata(stored, visible)
-	case CondaChanneldata:
-		return FilterChanneldata(stored, visible)
-	case CondaShardsIndex:
-		return h.indexes.codec.FilterShardsIndex(stored, visible)
-	case PyPISimpleRoot:
-		if strings.Contains(contentType, "json") {
-			return FilterSimpleJSON(stored, visible)
-		}
-		return FilterSimpleHTML(stored, visible)
-	}
-	return nil, fmt.Errorf("no filter for index kind %d", kind)
 }
 
 // badIndex answers an index the gateway cannot filter: never the stored
@@ -223,7 +204,7 @@ func (h *Handler) filterIndex(kind IndexKind, stored []byte, contentType string,
 func (h *Handler) badIndex(w http.ResponseWriter, r *http.Request, err error) error {
 	h.logger.Error("cannot filter index from storage", zap.String("path", r.URL.Path), zap.Error(err))
 	msg := "storage index cannot be filtered"
-	if errors.Is(err, ErrMalformedIndex) || errors.Is(err, ErrIndexTooLarge) {
+	if errors.Is(err, channelindex.ErrMalformedIndex) || errors.Is(err, channelindex.ErrIndexTooLarge) {
 		msg += ": " + err.Error()
 	}
 	return h.answer(w, r, http.StatusBadGateway, msg)

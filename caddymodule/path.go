@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/channelgate/channelgate/channelindex"
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
@@ -190,16 +191,16 @@ func (t *target) classifyConda(segs []string) error {
 		// storage might still serve the package under a channel-level
 		// decision.
 		for _, s := range segs {
-			if _, isPkg := cutPackageExt(s); isPkg {
+			if _, isPkg := channelindex.CutPackageExt(s); isPkg {
 				return pathError("package file outside <subdir>/<file>")
 			}
 		}
 		return nil
 	}
-	if _, isPkg := cutPackageExt(segs[1]); !isPkg {
+	if _, isPkg := channelindex.CutPackageExt(segs[1]); !isPkg {
 		return nil
 	}
-	name, ok := condaPackageName(segs[1])
+	name, ok := channelindex.CondaPackageName(segs[1])
 	if !ok || tokenstore.ValidatePackageName(name) != nil {
 		return pathError("invalid package file name")
 	}

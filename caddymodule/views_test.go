@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/channelgate/channelgate/channelindex/indextest"
 )
 
 // viewRepodata is a conda index with one file of each seeded package:
@@ -55,13 +57,13 @@ func TestIndexViews(t *testing.T) {
 	alice, bob := tok["alice/all"], tok["bob/conda"]
 	repodata := viewRepodata()
 	g.file("acme/noarch/repodata.json", repodata)
-	g.file("acme/noarch/repodata.json.zst", string(zstdCompress(t, []byte(repodata))))
+	g.file("acme/noarch/repodata.json.zst", string(indextest.Zstd(t, []byte(repodata))))
 	g.file("acme/noarch/repodata.json.bz2", "BZ2")
 	g.file("acme/noarch/index.html", "<a>secret-1.0-0.conda</a>")
 	g.file("acme/channeldata.json", `{"channeldata_version":1,"packages":{"open":{},"secret":{},"shared":{}},"subdirs":["noarch"]}`)
-	g.file("acme/noarch/repodata_shards.msgpack.zst", string(zstdCompress(t, shardsIndex([]string{"open", "secret", "shared"}, 0x80))))
+	g.file("acme/noarch/repodata_shards.msgpack.zst", string(indextest.Zstd(t, indextest.ShardsIndex([]string{"open", "secret", "shared"}, 0x80))))
 	for _, n := range []string{"open", "secret", "shared"} {
-		g.file("acme/noarch/shards/"+hex.EncodeToString(digestOf(n))+".msgpack.zst", "SHARD-"+n)
+		g.file("acme/noarch/shards/"+hex.EncodeToString(indextest.ShardDigest(n))+".msgpack.zst", "SHARD-"+n)
 	}
 	g.file("acme/simple/index.html", `<html><body><a href="acme-tools/">Acme_Tools</a><a href="pub/">pub</a></body></html>`)
 
@@ -91,7 +93,7 @@ func TestIndexViews(t *testing.T) {
 			}
 
 			status, zst, _ := g.do("GET", v.prefix+"/acme/noarch/repodata.json.zst", nil)
-			if status != 200 || strings.Join(listed(t, string(zstdDecompress(t, []byte(zst)))), " ") != strings.Join(v.want, " ") {
+			if status != 200 || strings.Join(listed(t, string(indextest.Unzstd(t, []byte(zst)))), " ") != strings.Join(v.want, " ") {
 				t.Errorf("repodata.json.zst: %d, lists differ from %v", status, v.want)
 			}
 
@@ -102,7 +104,7 @@ func TestIndexViews(t *testing.T) {
 				if seen != wantSeen {
 					t.Errorf("channeldata.json shows %s: %v, want %v", n, seen, wantSeen)
 				}
-				shard := "/acme/noarch/shards/" + hex.EncodeToString(digestOf(n)) + ".msgpack.zst"
+				shard := "/acme/noarch/shards/" + hex.EncodeToString(indextest.ShardDigest(n)) + ".msgpack.zst"
 				status, _, _ := g.do("GET", v.prefix+shard, nil)
 				if wantSeen && status != 200 || !wantSeen && status != 404 {
 					t.Errorf("shard of %s: %d", n, status)

@@ -1,4 +1,4 @@
-package caddymodule
+package channelindex
 
 import (
 	"errors"
@@ -72,25 +72,30 @@ func (c *IndexCodec) encode(b []byte, sizeHint int) []byte {
 // FilterRepodata is FilterRepodata for repodata.json.zst: it decompresses
 // src, filters it and compresses the result.
 func (c *IndexCodec) FilterRepodata(src []byte, visible func(string) bool) ([]byte, error) {
-	raw, err := c.decode(src)
-	if err != nil {
-		return nil, err
-	}
-	out, err := FilterRepodata(raw, visible)
-	if err != nil {
-		return nil, err
-	}
-	return c.encode(out, len(src)), nil
+	return c.filterZst(src, visible, FilterRepodata)
 }
 
 // FilterShardsIndex is FilterShardsIndex for the stored, compressed
 // repodata_shards.msgpack.zst.
 func (c *IndexCodec) FilterShardsIndex(src []byte, visible func(string) bool) ([]byte, error) {
+	return c.filterZst(src, visible, FilterShardsIndex)
+}
+
+func (c *IndexCodec) filterRepodata(src []byte, _ string, visible func(string) bool) ([]byte, error) {
+	return c.FilterRepodata(src, visible)
+}
+
+func (c *IndexCodec) filterShardsIndex(src []byte, _ string, visible func(string) bool) ([]byte, error) {
+	return c.FilterShardsIndex(src, visible)
+}
+
+// filterZst decompresses src, filters it and compresses the result.
+func (c *IndexCodec) filterZst(src []byte, visible func(string) bool, filter func([]byte, func(string) bool) ([]byte, error)) ([]byte, error) {
 	raw, err := c.decode(src)
 	if err != nil {
 		return nil, err
 	}
-	out, err := FilterShardsIndex(raw, visible)
+	out, err := filter(raw, visible)
 	if err != nil {
 		return nil, err
 	}

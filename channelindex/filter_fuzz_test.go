@@ -1,8 +1,9 @@
-package caddymodule
+package channelindex
 
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/channelgate/channelgate/channelindex/indextest"
 	"maps"
 	"strings"
 	"testing"
@@ -71,7 +72,7 @@ func FuzzFilterRepodata(f *testing.F) {
 			t.Fatalf("output of another shape: %q", out)
 		}
 		visibleFile := func(file string) bool {
-			name, ok := condaPackageName([]byte(file))
+			name, ok := CondaPackageName([]byte(file))
 			if !ok {
 				t.Fatalf("accepted file name %q", file)
 			}
@@ -97,8 +98,8 @@ func FuzzFilterRepodata(f *testing.F) {
 
 func FuzzShardsIndex(f *testing.F) {
 	for _, s := range [][]byte{
-		shardsIndex(nil, 0x80), shardsIndex([]string{"a", "b", "Ca"}, 0x80), shardsIndex(names(20), 0xde),
-		shardsIndex([]string{"x", "y"}, 0xdf), {0x80}, {0x81, 0xa6, 's', 'h', 'a', 'r', 'd', 's', 0x80},
+		indextest.ShardsIndex(nil, 0x80), indextest.ShardsIndex([]string{"a", "b", "Ca"}, 0x80), indextest.ShardsIndex(names(20), 0xde),
+		indextest.ShardsIndex([]string{"x", "y"}, 0xdf), {0x80}, {0x81, 0xa6, 's', 'h', 'a', 'r', 'd', 's', 0x80},
 	} {
 		f.Add(s)
 	}

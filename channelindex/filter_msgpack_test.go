@@ -1,45 +1,16 @@
-package caddymodule
+package channelindex
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/channelgate/channelgate/channelindex/indextest"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 )
-
-// mpEnc assembles msgpack for the tests, independently of the walker.
-type mpEnc []byte
-
-func (e mpEnc) str(s string) mpEnc {
-	switch n := len(s); {
-	case n < 32:
-		e = append(e, 0xa0|byte(n))
-	case n < 256:
-		e = append(e, 0xd9, byte(n))
-	default:
-		e = append(e, 0xda, byte(n>>8), byte(n))
-	}
-	return append(e, s...)
-}
-
-func (e mpEnc) bin(b []byte) mpEnc { return append(append(e, 0xc4, byte(len(b))), b...) }
-
-// mapHeader writes a map header in the given form: 0x80 (fixmap), 0xde
-// (map16) or 0xdf (map32).
-func (e mpEnc) mapHeader(form byte, n int) mpEnc {
-	switch form {
-	case 0x80:
-		return append(e, 0x80|byte(n))
-	case 0xde:
-		return append(e, 0xde, byte(n>>8), byte(n))
-	}
-	return append(e, 0xdf, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-}
 
 func minimalForm(n int) byte {
 	switch {
@@ -50,32 +21,6 @@ func minimalForm(n int) byte {
 	}
 	return 0xdf
 }
-
-func digestOf(name string) []byte { d := sha256.Sum256([]byte(name)); return d[:] }
-
-// shardsIndex builds an index with every msgpack type around a shards
-// map of the given names, whose header takes the given form.
-func shardsIndex(names []string, form byte) []byte {
-	e := mpEnc{}.mapHeader(0x80, 4)
-	e = e.str("info").mapHeader(0x80, 5).
-		str("base_url").str("https://example.org/ch/linux-64/").
-		str("shards_base_url").str("./shards/").
-		str("subdir").str("linux-64").
-		str("version").append(0x01).
-		str("created_at").append(0xd6, 0xff, 0x65, 0x00, 0x00, 0x00) // timestamp ext
-	e = e.str("shards").mapHeader(form, len(names))
-	for _, n := range names {
-		e = e.str(n).bin(digestOf(n))
-	}
-	e = e.str("extra").append(0x9f, // fixarray of 15
-		0xc0, 0xc2, 0xc3, 0x7f, 0xe0, 0xcc, 1, 0xcd, 1, 2, 0xce, 1, 2, 3, 4,
-		0xcf, 1, 2, 3, 4, 5, 6, 7, 8, 0xd3, 1, 2, 3, 4, 5, 6, 7, 8,
-		0xca, 0, 0, 0, 0, 0xcb, 0, 0, 0, 0, 0, 0, 0, 0,
-		0xc7, 2, 5, 'x', 'y', 0xd4, 1, 2, 0xdc, 0, 1, 0xc0)
-	return e.str("bin16").append(0xc5, 0, 1, 'z')
-}
-
-func (e mpEnc) append(b ...byte) mpEnc { return append(e, b...) }
 
 func names(n int) []string {
 	s := make([]string, n)
@@ -110,7 +55,7 @@ func TestFilterShardsIndex(t *testing.T) {
 			if tt.name == "uppercase normalized" {
 				all[1] = "PKG-1"
 			}
-			src := shardsIndex(all, tt.form)
+			src := indextest.ShardsIndex(all, tt.form)
 			out, err := FilterShardsIndex(src, hide(tt.hidden...))
 			if err != nil {
 				t.Fatal(err)
@@ -125,7 +70,7 @@ func TestFilterShardsIndex(t *testing.T) {
 			if len(kept) != len(all) {
 				form = minimalForm(len(kept))
 			}
-			if want := shardsIndex(kept, form); !bytes.Equal(out, want) {
+			if want := indextest.ShardsIndex(kept, form); !bytes.Equal(out, want) {
 				t.Fatalf("output differs from the index of the kept shards (%d bytes, want %d)", len(out), len(want))
 			}
 			owners, err := ShardOwnersOf(out)
@@ -141,13 +86,13 @@ func TestFilterShardsIndex(t *testing.T) {
 
 func TestShardOwners(t *testing.T) {
 	// gamma's shard is byte-identical to beta's.
-	e := mpEnc{}.mapHeader(0x80, 1).str("shards").mapHeader(0x80, 3).
-		str("Alpha").bin(digestOf("Alpha")).str("beta").bin(digestOf("beta")).str("gamma").bin(digestOf("beta"))
+	e := indextest.Msgpack{}.MapHeader(0x80, 1).Str("shards").MapHeader(0x80, 3).
+		Str("Alpha").Bin(indextest.ShardDigest("Alpha")).Str("beta").Bin(indextest.ShardDigest("beta")).Str("gamma").Bin(indextest.ShardDigest("beta"))
 	owners, err := ShardOwnersOf(e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := hex.EncodeToString(digestOf("Alpha")), hex.EncodeToString(digestOf("beta"))
+	a, b := hex.EncodeToString(indextest.ShardDigest("Alpha")), hex.EncodeToString(indextest.ShardDigest("beta"))
 	want := ShardOwners{a: {"alpha"}, b: {"beta", "gamma"}}
 	if !reflect.DeepEqual(owners, want) {
 		t.Fatalf("got %v", owners)
@@ -161,34 +106,34 @@ func TestShardOwners(t *testing.T) {
 		{a, hide("alpha"), false},
 		{b, hide("beta"), true}, // gamma's identical shard is visible
 		{b, hide("beta", "gamma"), false},
-		{hex.EncodeToString(digestOf("unknown")), showAll, false},
+		{hex.EncodeToString(indextest.ShardDigest("unknown")), showAll, false},
 	} {
 		if got := owners.Visible(c.digest, c.visible); got != c.want {
 			t.Errorf("Visible(%s…) = %v", c.digest[:8], got)
 		}
 	}
-	if owners, err := ShardOwnersOf(shardsIndex(nil, 0x80)); err != nil || len(owners) != 0 {
+	if owners, err := ShardOwnersOf(indextest.ShardsIndex(nil, 0x80)); err != nil || len(owners) != 0 {
 		t.Errorf("empty index: %v, %v", owners, err)
 	}
 }
 
 func TestFilterShardsIndexMalformed(t *testing.T) {
-	good := shardsIndex([]string{"a", "b"}, 0x80)
+	good := indextest.ShardsIndex([]string{"a", "b"}, 0x80)
 	for name, in := range map[string][]byte{
 		"empty":            {},
 		"not a map":        {0x90},
 		"truncated":        good[:len(good)-1],
 		"trailing garbage": append(slices.Clip(good), 0xc0),
 		"0xc1":             {0x81, 0xa1, 'x', 0xc1},
-		"shards not a map": mpEnc{}.mapHeader(0x80, 1).str("shards").append(0x90),
-		"digest too short": mpEnc{}.mapHeader(0x80, 1).str("shards").mapHeader(0x80, 1).str("a").bin([]byte{1, 2}),
-		"digest a string":  mpEnc{}.mapHeader(0x80, 1).str("shards").mapHeader(0x80, 1).str("a").str(string(digestOf("a"))),
-		"name not a str":   mpEnc{}.mapHeader(0x80, 1).str("shards").mapHeader(0x80, 1).append(0x01).bin(digestOf("a")),
+		"shards not a map": indextest.Msgpack{}.MapHeader(0x80, 1).Str("shards").Append(0x90),
+		"digest too short": indextest.Msgpack{}.MapHeader(0x80, 1).Str("shards").MapHeader(0x80, 1).Str("a").Bin([]byte{1, 2}),
+		"digest a string":  indextest.Msgpack{}.MapHeader(0x80, 1).Str("shards").MapHeader(0x80, 1).Str("a").Str(string(indextest.ShardDigest("a"))),
+		"name not a str":   indextest.Msgpack{}.MapHeader(0x80, 1).Str("shards").MapHeader(0x80, 1).Append(0x01).Bin(indextest.ShardDigest("a")),
 		"huge count":       {0xdf, 0xff, 0xff, 0xff, 0xff},
 		"huge str":         {0x81, 0xdb, 0xff, 0xff, 0xff, 0xff},
 		"truncated length": {0x81, 0xda, 0x01},
 		"deep nesting":     append(append([]byte{0x81, 0xa1, 'x'}, bytes.Repeat([]byte{0x91}, 100000)...), 0xc0),
-		"map count short":  mpEnc{}.mapHeader(0x80, 2).str("shards").mapHeader(0x80, 0),
+		"map count short":  indextest.Msgpack{}.MapHeader(0x80, 2).Str("shards").MapHeader(0x80, 0),
 	} {
 		if out, err := FilterShardsIndex(in, hide("a")); err == nil || out != nil || !errors.Is(err, ErrMalformedIndex) {
 			t.Errorf("%s: want an error, got %v", name, err)

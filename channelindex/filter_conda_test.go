@@ -1,4 +1,4 @@
-package caddymodule
+package channelindex
 
 import (
 	"encoding/json"
@@ -142,7 +142,7 @@ func TestCondaPackageName(t *testing.T) {
 		"1-0.conda":                    "",
 		"a--0.conda":                   "",
 	} {
-		got, ok := condaPackageName([]byte(file))
+		got, ok := CondaPackageName([]byte(file))
 		if string(got) != want || ok != (want != "") {
 			t.Errorf("%s: got %q, %v", file, got, ok)
 		}

@@ -1,4 +1,4 @@
-package caddymodule
+package channelindex
 
 import (
 	"bytes"
@@ -55,20 +55,20 @@ func (f *nameFilter) allowsFile(q []byte, escaped bool, off int) (bool, error) {
 	if !ok {
 		return false, jsonErr(off, "invalid file name")
 	}
-	name, ok := condaPackageName(file)
+	name, ok := CondaPackageName(file)
 	if !ok {
 		return false, jsonErr(off, fmt.Sprintf("%q is not a conda file name <name>-<version>-<build>.{conda,tar.bz2}", file))
 	}
 	return f.allows(name), nil
 }
 
-// condaPackageName returns the package part of a conda file name:
+// CondaPackageName returns the package part of a conda file name:
 // "foo-bar-1.0-py_0.tar.bz2" gives "foo-bar". ok is false unless the name
 // has a package extension and non-empty name, version and build fields.
 // It serves the index filters ([]byte, no allocation) and the request
 // path parser (string) alike.
-func condaPackageName[S ~string | ~[]byte](file S) (name S, ok bool) {
-	stem, ok := cutPackageExt(file)
+func CondaPackageName[S ~string | ~[]byte](file S) (name S, ok bool) {
+	stem, ok := CutPackageExt(file)
 	if !ok {
 		return stem, false
 	}
@@ -83,10 +83,10 @@ func condaPackageName[S ~string | ~[]byte](file S) (name S, ok bool) {
 	return stem[:version], true
 }
 
-// cutPackageExt strips ".conda" or ".tar.bz2" in any case (a
+// CutPackageExt strips ".conda" or ".tar.bz2" in any case (a
 // case-insensitive storage serves x-1-0.CONDA as x-1-0.conda, so it must
 // be decided as a package); ok reports whether it found one.
-func cutPackageExt[S ~string | ~[]byte](file S) (S, bool) {
+func CutPackageExt[S ~string | ~[]byte](file S) (S, bool) {
 	for _, ext := range [...]string{".conda", ".tar.bz2"} {
 		if n := len(file) - len(ext); n >= 0 && strings.EqualFold(string(file[n:]), ext) {
 			return file[:n], true

@@ -1,36 +1,11 @@
-package caddymodule
+package channelindex
 
 import (
 	"bytes"
 	"errors"
+	"github.com/channelgate/channelgate/channelindex/indextest"
 	"testing"
-
-	"github.com/klauspost/compress/zstd"
 )
-
-func zstdCompress(t testing.TB, b []byte) []byte {
-	t.Helper()
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer enc.Close()
-	return enc.EncodeAll(b, nil)
-}
-
-func zstdDecompress(t testing.TB, b []byte) []byte {
-	t.Helper()
-	dec, err := zstd.NewReader(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dec.Close()
-	out, err := dec.DecodeAll(b, nil)
-	if err != nil {
-		t.Fatalf("output is not zstd: %v", err)
-	}
-	return out
-}
 
 func TestIndexCodecRoundTrip(t *testing.T) {
 	c, err := NewIndexCodec(0)
@@ -44,27 +19,27 @@ func TestIndexCodecRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := c.FilterRepodata(zstdCompress(t, []byte(sampleRepodata)), visible)
+	out, err := c.FilterRepodata(indextest.Zstd(t, []byte(sampleRepodata)), visible)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := zstdDecompress(t, out); !bytes.Equal(got, want) {
+	if got := indextest.Unzstd(t, out); !bytes.Equal(got, want) {
 		t.Errorf("repodata.json.zst: got\n%s", got)
 	}
 
-	index := shardsIndex([]string{"a", "secret-tool", "z"}, 0x80)
+	index := indextest.ShardsIndex([]string{"a", "secret-tool", "z"}, 0x80)
 	wantIndex, err := FilterShardsIndex(index, visible)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err = c.FilterShardsIndex(zstdCompress(t, index), visible)
+	out, err = c.FilterShardsIndex(indextest.Zstd(t, index), visible)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := zstdDecompress(t, out); !bytes.Equal(got, wantIndex) {
+	if got := indextest.Unzstd(t, out); !bytes.Equal(got, wantIndex) {
 		t.Error("shards index: output differs")
 	}
-	owners, err := c.ShardOwners(zstdCompress(t, index))
+	owners, err := c.ShardOwners(indextest.Zstd(t, index))
 	if err != nil || len(owners) != 3 {
 		t.Errorf("ShardOwners: %v, %v", owners, err)
 	}
@@ -76,14 +51,14 @@ func TestIndexCodecErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	big := zstdCompress(t, []byte(`{"info":{"x":"`+string(bytes.Repeat([]byte("y"), 5000))+`"}}`))
+	big := indextest.Zstd(t, []byte(`{"info":{"x":"`+string(bytes.Repeat([]byte("y"), 5000))+`"}}`))
 	if _, err := c.FilterRepodata(big, showAll); !errors.Is(err, ErrIndexTooLarge) {
 		t.Errorf("over the cap: %v", err)
 	}
 	for name, in := range map[string][]byte{
 		"not zstd":        []byte(`{"packages":{}}`),
-		"truncated":       zstdCompress(t, []byte(sampleRepodata))[:20],
-		"zstd of garbage": zstdCompress(t, []byte(`{"packages":`)),
+		"truncated":       indextest.Zstd(t, []byte(sampleRepodata))[:20],
+		"zstd of garbage": indextest.Zstd(t, []byte(`{"packages":`)),
 	} {
 		if out, err := c.FilterRepodata(in, showAll); !errors.Is(err, ErrMalformedIndex) || out != nil {
 			t.Errorf("%s: %v", name, err)
