@@ -80,6 +80,9 @@ func (s *Store) CreateUser(actor Actor, u NewUser) (*Account, error) {
 	if err := ValidateAccountName(u.Name); err != nil {
 		return nil, err
 	}
+	if err := checkLen("email", u.Email, MaxEmailLen); err != nil {
+		return nil, err
+	}
 	if _, err := mail.ParseAddress(u.Email); err != nil || !strings.Contains(u.Email, "@") || strings.ContainsAny(u.Email, "<> ") {
 		return nil, invalidf("email %q is not a valid address", u.Email)
 	}
@@ -93,18 +96,28 @@ func (s *Store) CreateUser(actor Actor, u NewUser) (*Account, error) {
 	if err != nil {
 		return nil, err
 	}
+	served, err := s.served(u.Name)
+	if err != nil {
+		return nil, err
+	}
 	a := &Account{Name: u.Name, Type: User, Email: u.Email, PasswordHash: hash, Created: s.now().UTC(), SiteAdmin: u.SiteAdmin}
-	return a, s.createAccount(actor, a)
+	return a, s.write(actor, func(w *writeTx) error { return w.insertAccount(a, served) })
 }
 
 // CreateOrg stores a new organization; its creator becomes the first
-// member of the built-in owners group.
+// member of the built-in owners group. A name the storage already serves,
+// or that was an account before, needs an actor who is a site
+// administrator: that is how an operator adopts an existing channel.
 func (s *Store) CreateOrg(actor Actor, name, creator string) (*Account, error) {
 	if err := ValidateAccountName(name); err != nil {
 		return nil, err
 	}
+	served, err := s.served(name)
+	if err != nil {
+		return nil, err
+	}
 	a := &Account{Name: name, Type: Org, Created: s.now().UTC()}
-	err := s.write(actor, func(w *writeTx) error {
+	err = s.write(actor, func(w *writeTx) error {
 		c, err := getAccount(w, creator)
 		if err != nil {
 			return err
@@ -112,7 +125,7 @@ func (s *Store) CreateOrg(actor Actor, name, creator string) (*Account, error) {
 		if c.Type != User {
 			return invalidf("only users can create organizations")
 		}
-		if err := w.insertAccount(a); err != nil {
+		if err := w.insertAccount(a, served); err != nil {
 			return err
 		}
 		g := &Group{Org: name, Name: OwnersGroup, Perm: PermAdmin, AllPackages: true, Members: []string{creator}}
@@ -124,13 +137,11 @@ func (s *Store) CreateOrg(actor Actor, name, creator string) (*Account, error) {
 	return a, nil
 }
 
-func (s *Store) createAccount(actor Actor, a *Account) error {
-	return s.write(actor, func(w *writeTx) error { return w.insertAccount(a) })
-}
-
-func (w *writeTx) insertAccount(a *Account) error {
-	if w.Get(bucketAccounts, []byte(a.Name)) != nil {
-		return existsf("the name %q is taken", a.Name)
+// insertAccount stores a new account if its name may be claimed (see
+// claimName; served says whether the storage serves it).
+func (w *writeTx) insertAccount(a *Account, served bool) error {
+	if err := w.claimName(a.Name, served); err != nil {
+		return err
 	}
 	w.aclChanged = true
 	if err := putJSON(w, bucketAccounts, []byte(a.Name), a); err != nil {

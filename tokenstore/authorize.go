@@ -112,7 +112,7 @@ func decidePrivate(v *aclView, r Request, tok *Credential) Decision {
 	if r.Write {
 		needPerm, verb = PermWrite, "write to"
 	}
-	if v.perm(tok.Owner, r.Channel, r.Kind, r.Package) < needPerm {
+	if v.tokenPerm(tok, r.Channel, r.Kind, r.Package) < needPerm {
 		what := r.Channel
 		if r.Package != "" {
 			what += "/" + r.Package
@@ -156,7 +156,7 @@ func (s *Store) authenticateToken(v *aclView, secret string) (*Credential, Reaso
 		return nil, ReasonRevoked, errorf(ErrAuth, "token revoked")
 	case ct.expired(now):
 		return nil, ReasonExpired, errorf(ErrAuth, "token expired since %s; revoke it and create a new one",
-			time.Unix(0, ct.expires).UTC().Format(time.RFC3339))
+			ct.cred.Expires.UTC().Format(time.RFC3339))
 	case v.accounts[ct.cred.Owner] == nil:
 		return nil, ReasonOwnerGone, errorf(ErrAuth, "token owner no longer exists")
 	}
@@ -218,19 +218,42 @@ func (v Visibility) Key() string {
 
 // Visibility computes what the viewer (nil for anonymous) may see in a
 // channel's index of one kind. A token without the download scope for
-// that kind sees what anonymous users see.
+// that kind sees what anonymous users see; a token bound by its creator's
+// rights (Credential.Bound) sees what both its owner and its creator see.
 func (s *Store) Visibility(viewer *Credential, channel string, kind Kind, unregisteredPublic bool) (Visibility, error) {
 	v, err := s.view()
 	if err != nil {
 		return Visibility{}, err
 	}
-	principal := ""
-	if viewer != nil && viewer.Caps.Has(capFor(kind, false)) {
-		principal = viewer.Owner
+	if viewer == nil || !viewer.Caps.Has(capFor(kind, false)) {
+		return v.visibility("", channel, kind, unregisteredPublic), nil
 	}
+	vis := v.visibility(viewer.Owner, channel, kind, unregisteredPublic)
+	if b := viewer.Bound(); b != "" {
+		vis = vis.intersect(v.visibility(b, channel, kind, unregisteredPublic))
+	}
+	return vis, nil
+}
+
+// intersect is the set of names visible in both v and o.
+func (v Visibility) intersect(o Visibility) Visibility {
+	out := Visibility{DefaultVisible: v.DefaultVisible && o.DefaultVisible}
+	for _, except := range []map[string]bool{v.Except, o.Except} {
+		for name := range except {
+			if visible := v.Visible(name) && o.Visible(name); visible != out.DefaultVisible {
+				out.addException(name)
+			}
+		}
+	}
+	return out
+}
+
+// visibility is what principal ("" for anonymous) may see in a channel's
+// index of one kind.
+func (v *aclView) visibility(principal, channel string, kind Kind, unregisteredPublic bool) Visibility {
 	a := v.accounts[channel]
 	if a == nil {
-		return Visibility{DefaultVisible: unregisteredPublic || v.perm(principal, channel, kind, "") >= PermRead}, nil
+		return Visibility{DefaultVisible: unregisteredPublic || v.perm(principal, channel, kind, "") >= PermRead}
 	}
 	// Unregistered names follow the channel default, or are visible to
 	// those who read all of the channel's packages.
@@ -252,7 +275,7 @@ func (s *Store) Visibility(viewer *Credential, channel string, kind Kind, unregi
 			}
 		}
 	}
-	return vis, nil
+	return vis
 }
 
 func (v *Visibility) addException(name string) {

@@ -95,6 +95,9 @@ const (
 	bucketAudit     = "audit"
 	bucketUsage     = "usage"
 	bucketGrants    = "grants"
+	// bucketAccountNames holds every name that was ever an account (key:
+	// the name, value empty), kept when an account goes (names.go).
+	bucketAccountNames = "account_names"
 )
 
 // Buckets lists every bucket the store uses, for backends that create
@@ -102,4 +105,4 @@ const (
 func Buckets() []string { return slices.Clone(allBuckets) }
 
 var allBuckets = []string{bucketMeta, bucketAccounts, bucketGroups, bucketPackages,
-	bucketTokens, bucketTokenName, bucketLastUsed, bucketAudit, bucketUsage, bucketGrants}
+	bucketTokens, bucketTokenName, bucketLastUsed, bucketAudit, bucketUsage, bucketGrants, bucketAccountNames}

@@ -26,27 +26,26 @@ type tokenCache struct {
 }
 
 // cachedToken is what the cache keeps of a token record: what decisions
-// read (the credential, expiry, revocation) plus the last time it was
+// read (the credential with its expiry, revocation) plus the last time it was
 // marked used, so last-used bookkeeping costs one atomic load per request.
-// It takes about a third of a whole Token's memory (no creator, scopes
-// list, prefix, creation time, hostname, note or address), which the
+// It takes about a third of a whole Token's memory (no scopes list,
+// prefix, creation time, hostname, note or address), which the
 // cache multiplies by its size; those are read from the store where they
 // are shown.
 type cachedToken struct {
 	cred      Credential
-	expires   int64 // unix nanoseconds
 	revoked   bool
 	lastTouch atomic.Int64 // unix seconds
 }
 
 // newCachedToken keeps what decisions need of a record.
 func newCachedToken(t *Token) *cachedToken {
-	return &cachedToken{cred: Credential{Hash: t.Hash, Owner: t.Owner, Name: t.Name, Caps: t.Caps},
-		expires: t.Expires.UnixNano(), revoked: !t.Revoked.IsZero()}
+	return &cachedToken{cred: Credential{Hash: t.Hash, Owner: t.Owner, Name: t.Name, CreatedBy: t.CreatedBy,
+		Caps: t.Caps, Expires: t.Expires}, revoked: !t.Revoked.IsZero()}
 }
 
 // expired reports whether the token is past its expiry at now.
-func (ct *cachedToken) expired(now time.Time) bool { return now.UnixNano() >= ct.expires }
+func (ct *cachedToken) expired(now time.Time) bool { return !now.Before(ct.cred.Expires) }
 
 // CacheStats are the token cache's counters.
 type CacheStats struct {

@@ -26,8 +26,8 @@ func TestPerm(t *testing.T) {
 		{"bob", "acme", Conda, "ACME-Private", PermWrite},
 		{"bob", "acme", PyPI, "Acme.Tools", PermWrite},
 		{"bob", "acme", Conda, "acme-public", PermNone},
-		{"bob", "acme", Conda, "", PermRead}, // a member reads the index
-		{"carol", "acme", Conda, "", PermAdmin},
+		{"bob", "acme", Conda, "", PermRead},   // a member reads the index
+		{"carol", "acme", Conda, "", PermRead}, // admin of listed packages only, not of the organization
 		{"carol", "acme", Conda, "acme-public", PermAdmin},
 		{"carol", "acme", Conda, "acme-private", PermNone},
 		{"carol", "alice", Conda, "priv", PermWrite}, // collaborator

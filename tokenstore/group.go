@@ -174,6 +174,9 @@ func (s *Store) SetMember(actor Actor, org, group, user string, in bool) error {
 				return "", invalidf("%q is an organization; only users can be members", user)
 			}
 			if !slices.Contains(g.Members, user) {
+				if err := checkListLen("the members of "+org+"/"+group, len(g.Members), MaxListLen); err != nil {
+					return "", err
+				}
 				g.Members = append(g.Members, user)
 			}
 			return "group.member.add", nil
@@ -202,6 +205,9 @@ func (s *Store) SetGroupPackage(actor Actor, org, group, pkg string, in bool) er
 		i := slices.Index(g.Packages, pkg)
 		if in {
 			if i < 0 {
+				if err := checkListLen("the packages of "+org+"/"+group, len(g.Packages), MaxListLen); err != nil {
+					return "", err
+				}
 				g.Packages = append(g.Packages, pkg)
 			}
 			return "group.package.add", nil

@@ -85,7 +85,7 @@ func addUser(t testing.TB, s *Store, name string, siteAdmin bool) {
 	must(t, err)
 	a := &Account{Name: name, Type: User, Email: name + "@example.org", PasswordHash: hash,
 		Created: s.now().UTC(), SiteAdmin: siteAdmin}
-	must(t, s.createAccount(testActor, a))
+	must(t, s.write(testActor, func(w *writeTx) error { return w.insertAccount(a, false) }))
 }
 
 func addOrg(t testing.TB, s *Store, name, creator string) {

@@ -151,6 +151,9 @@ func (s *Store) editPackages(actor Actor, channel string, kinds []Kind, name str
 				return err
 			}
 			edit(p)
+			if err := checkLen("summary", p.Summary, MaxTextLen); err != nil {
+				return err
+			}
 			access := "private"
 			if p.Public {
 				access = "public"
@@ -233,6 +236,9 @@ func (s *Store) SetCollaborator(actor Actor, channel string, kind Kind, name, us
 			}
 			if u.Type != User {
 				return invalidf("%q is an organization; collaborators are users", user)
+			}
+			if err := checkListLen("the collaborators of "+channel+"/"+name, len(p.Collaborators), MaxListLen); err != nil {
+				return err
 			}
 			p.Collaborators = append(p.Collaborators, user)
 		case !in && i < 0:

@@ -45,6 +45,15 @@ type Options struct {
 	// ObservePasswordCheck, if set, receives the duration of every
 	// password hash run.
 	ObservePasswordCheck func(time.Duration)
+	// MaxTokensPerAccount caps the live tokens one account (user or
+	// organization) may hold; creating one more is refused. Default 1000
+	// (DefaultMaxTokensPerAccount); negative disables the cap (bulk
+	// imports, benchmarks).
+	MaxTokensPerAccount int
+	// Channels tells which channel names the storage already serves:
+	// creating an account of such a name needs a site administrator.
+	// Default nil: the storage serves no channel (a store used alone).
+	Channels ServedChannels
 }
 
 // Defaults for Options.
@@ -74,6 +83,9 @@ func (o *Options) setDefaults() {
 	if o.PasswordWait <= 0 {
 		o.PasswordWait = DefaultPasswordWait
 	}
+	if o.MaxTokensPerAccount == 0 {
+		o.MaxTokensPerAccount = DefaultMaxTokensPerAccount
+	}
 }
 
 // Store is the domain on top of a Backend. It is safe for concurrent use.
@@ -84,6 +96,10 @@ type Store struct {
 	tokens     *tokenCache
 	tokenCount atomic.Int64
 	hashing    *hasher
+	// maxTokens and channels start as the Options say; the API's
+	// configuration may change them while the store stays open.
+	maxTokens atomic.Int64
+	channels  atomic.Pointer[ServedChannels]
 
 	// aclGen counts committed changes to accounts, groups and packages;
 	// the access view is rebuilt when it is behind.
@@ -103,6 +119,8 @@ func Open(be Backend, opts Options) (*Store, error) {
 	opts.setDefaults()
 	s := &Store{be: be, opts: opts,
 		hashing: newHasher(opts.MaxPasswordChecks, opts.PasswordWait, opts.ObservePasswordCheck)}
+	s.SetMaxTokensPerAccount(opts.MaxTokensPerAccount)
+	s.SetServedChannels(opts.Channels)
 	var err error
 	if s.tokens, err = newTokenCache(opts.CacheSize); err != nil {
 		return nil, err
@@ -114,12 +132,18 @@ func Open(be Backend, opts Options) (*Store, error) {
 	// the count was stored) is counted once, from token_names, which holds
 	// exactly one entry per live token, and the count is stored.
 	var n int64
-	var stored bool
+	var stored, indexed bool
 	if err := be.View(func(tx Tx) error {
 		n, stored = storedTokenCount(tx)
+		indexed = tx.Get(bucketMeta, metaNamesIndexed) != nil
 		return nil
 	}); err != nil {
 		return nil, err
+	}
+	if !indexed {
+		if err := be.Update(indexAccountNames); err != nil {
+			return nil, err
+		}
 	}
 	if !stored {
 		if err := be.Update(func(tx Tx) error {
@@ -178,6 +202,19 @@ func (s *Store) SetCacheSize(n int) {
 // takes the default.
 func (s *Store) SetMaxPasswordChecks(n int) { s.hashing.resize(n) }
 
+// SetMaxTokensPerAccount changes Options.MaxTokensPerAccount (0: the
+// default) for tokens created from now on.
+func (s *Store) SetMaxTokensPerAccount(n int) {
+	if n == 0 {
+		n = DefaultMaxTokensPerAccount
+	}
+	s.maxTokens.Store(int64(n))
+}
+
+// SetServedChannels changes Options.Channels for accounts created from
+// now on.
+func (s *Store) SetServedChannels(c ServedChannels) { s.channels.Store(&c) }
+
 // CacheStats returns the token cache's counters since Open.
 func (s *Store) CacheStats() CacheStats { return s.tokens.stats() }
 
@@ -190,6 +227,10 @@ func (s *Store) now() time.Time { return s.opts.Now() }
 type Actor struct {
 	Name   string // account name, or "operator" for the site secret
 	Remote string // client address
+	// SiteAdmin is set by the front end when the actor is the operator or
+	// a site administrator: only such actors may create an account whose
+	// name the storage already serves or that was an account before.
+	SiteAdmin bool
 }
 
 // writeTx is a read-write transaction with audit helpers.
@@ -204,6 +245,9 @@ type writeTx struct {
 	// tokenDelta is the change of the live-token count, stored in the
 	// meta bucket at the end of the transaction.
 	tokenDelta int64
+	// ownerTokens counts live tokens of the owners this transaction
+	// creates tokens for (countToken).
+	ownerTokens map[string]int
 }
 
 // metaTokenCount is the meta key of the live-token count, 8 bytes big

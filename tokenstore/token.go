@@ -172,11 +172,27 @@ type Token struct {
 }
 
 // Credential is what a decision keeps of a live token: the account it
-// acts for, its name and what its scopes allow. Decisions and the token
-// cache hold credentials, not whole records.
+// acts for, its name, who created it, what its scopes allow and when it
+// expires. Decisions and the token cache hold credentials, not whole
+// records.
 type Credential struct {
-	Hash  Hash
-	Owner string
-	Name  string
-	Caps  Caps
+	Hash      Hash
+	Owner     string
+	Name      string
+	CreatedBy string
+	Caps      Caps
+	Expires   time.Time
+}
+
+// Bound is the account whose current rights bound the token's, or "" if
+// none does: a token created by one account for another (a member's
+// token for an organization) acts with at most its creator's current
+// rights, so it loses what the creator loses (leaving a group, the
+// organization). Tokens an account creates for itself, and tokens the
+// operator creates, are bound by their owner's rights alone.
+func (c *Credential) Bound() string {
+	if c.CreatedBy == c.Owner {
+		return ""
+	}
+	return c.CreatedBy
 }

@@ -18,23 +18,31 @@ type TokenSpec struct {
 	Owner string
 	// Name is unique per owner; anaconda-client sends it as "note".
 	Name string
-	// CreatedBy is the user creating the token ("" for the operator).
+	// CreatedBy is the account creating the token ("" for the operator):
+	// the user, or the owner of the Parent token. It must be allowed to
+	// create tokens for Owner (checkTokenOwner).
 	CreatedBy string
 	// Scopes as given by the client; none means full account access, as
 	// on anaconda.org ("all").
 	Scopes []string
-	// MaxCaps bounds the new token's capabilities: a token can only grant
-	// what its creator holds. Zero means no bound (password or operator).
-	MaxCaps Caps
+	// Parent is the token the creator authenticated with (nil for a
+	// password or the operator). The new token never gets a scope the
+	// parent lacks, expires no later than the parent, and a token for
+	// the parent's own owner keeps the parent's creator, whose rights
+	// bound both (Credential.Bound).
+	Parent *Credential
 	// Strength is "strong" (default) or "weak".
 	Strength string
 	// MaxAge is the lifetime; zero takes the store's maximum (one year by
-	// default), more than the maximum is refused.
+	// default), more than the maximum is refused. Either is cut to the
+	// Parent's expiry.
 	MaxAge time.Duration
 	// Replace revokes an existing token of the same name instead of
 	// failing (anaconda-client's fail-if-exists: false).
 	Replace bool
 
+	// Hostname, NoteURL and Remote are kept for listings, each at most
+	// MaxTextLen bytes.
 	Hostname, NoteURL, Remote string
 }
 
@@ -130,8 +138,13 @@ func (s *Store) newToken(spec TokenSpec, now time.Time) (string, *Token, error) 
 	if err != nil {
 		return "", nil, err
 	}
-	if spec.MaxCaps != 0 && !spec.MaxCaps.Has(caps) {
+	if spec.Parent != nil && !spec.Parent.Caps.Has(caps) {
 		return "", nil, forbiddenf("a token can only grant scopes its creator holds")
+	}
+	for _, f := range [...]struct{ name, value string }{{"hostname", spec.Hostname}, {"note_url", spec.NoteURL}, {"remote address", spec.Remote}} {
+		if err := checkLen(f.name, f.value, MaxTextLen); err != nil {
+			return "", nil, err
+		}
 	}
 	strength, err := ParseStrength(spec.Strength)
 	if err != nil {
@@ -154,8 +167,17 @@ func (s *Store) newToken(spec TokenSpec, now time.Time) (string, *Token, error) 
 	if err != nil {
 		return "", nil, err
 	}
-	return secret, &Token{Hash: h, Owner: spec.Owner, Name: spec.Name, CreatedBy: spec.CreatedBy, Scopes: sc, Caps: caps,
-		Strength: strength, Prefix: displayPrefix(secret), Created: now, Expires: now.Add(age),
+	expires, createdBy := now.Add(age), spec.CreatedBy
+	if p := spec.Parent; p != nil {
+		if p.Expires.Before(expires) {
+			expires = p.Expires
+		}
+		if p.Owner == spec.Owner {
+			createdBy = p.CreatedBy
+		}
+	}
+	return secret, &Token{Hash: h, Owner: spec.Owner, Name: spec.Name, CreatedBy: createdBy, Scopes: sc, Caps: caps,
+		Strength: strength, Prefix: displayPrefix(secret), Created: now, Expires: expires,
 		Hostname: spec.Hostname, NoteURL: spec.NoteURL, Remote: spec.Remote}, nil
 }
 
@@ -176,6 +198,9 @@ func (w *writeTx) insertToken(spec TokenSpec, tok *Token) (replaced bool, err er
 		}
 		replaced = true
 	}
+	if err := w.countToken(spec.Owner); err != nil {
+		return false, err
+	}
 	h := tok.Hash
 	if err := putToken(w, tok); err != nil {
 		return false, err
@@ -188,6 +213,37 @@ func (w *writeTx) insertToken(spec TokenSpec, tok *Token) (replaced bool, err er
 		w.s.tokens.invalidate(h) // drop a negative entry, however unlikely
 	})
 	return replaced, nil
+}
+
+// countToken counts one more live token for owner in this transaction,
+// refusing it if the owner already holds the store's maximum. An owner's
+// tokens are counted from the name index once per transaction (at most
+// the maximum of them are read), then kept in the transaction.
+func (w *writeTx) countToken(owner string) error {
+	limit := int(w.s.maxTokens.Load())
+	if limit < 0 {
+		return nil
+	}
+	n, ok := w.ownerTokens[owner]
+	if !ok {
+		err := w.ForEach(bucketTokenName, key(owner, ""), func(_, _ []byte) error {
+			if n++; n >= limit {
+				return errStop
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if n >= limit {
+		return forbiddenf("%s already holds %d tokens, the most an account may have: revoke some first", owner, limit)
+	}
+	if w.ownerTokens == nil {
+		w.ownerTokens = map[string]int{}
+	}
+	w.ownerTokens[owner] = n + 1
+	return nil
 }
 
 // batchSummaryMax is how many owners and scope sets a batch's audit event
@@ -230,8 +286,10 @@ func summarize(items []string, sep string) string {
 }
 
 // checkTokenOwner enforces who may create a token for whom: users for
-// themselves, owners and admin-group members for their organization, the
-// operator for anyone.
+// themselves, those who administer the whole organization (owners, admin
+// groups over all packages) for their organization, site administrators
+// and the operator for anyone. An admin group that lists some packages
+// administers those packages, not the organization's tokens.
 func (w *writeTx) checkTokenOwner(spec TokenSpec) error {
 	owner, err := getAccount(w, spec.Owner)
 	if err != nil {
@@ -255,11 +313,11 @@ func (w *writeTx) checkTokenOwner(spec TokenSpec) error {
 		return err
 	}
 	for _, g := range groups {
-		if g.Perm == PermAdmin && slices.Contains(g.Members, spec.CreatedBy) {
+		if g.Perm == PermAdmin && g.AllPackages && slices.Contains(g.Members, spec.CreatedBy) {
 			return nil
 		}
 	}
-	return forbiddenf("only owners and admin-group members of %s can create its tokens", spec.Owner)
+	return forbiddenf("only owners of %s can create its tokens", spec.Owner)
 }
 
 // RevokeToken revokes the owner's token called name. The next request
@@ -311,6 +369,9 @@ func (w *writeTx) revoke(h Hash, now time.Time) error {
 	}
 	if err := w.Delete(bucketLastUsed, h[:]); err != nil {
 		return err
+	}
+	if n, ok := w.ownerTokens[t.Owner]; ok {
+		w.ownerTokens[t.Owner] = n - 1
 	}
 	w.tokenDelta--
 	w.afterCommit = append(w.afterCommit, func() {

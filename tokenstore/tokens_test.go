@@ -13,7 +13,12 @@ import (
 func TestCreateTokenRules(t *testing.T) {
 	w := newWorld(t)
 	s := w.s
-	addGroup(t, s, "acme", "admins", PermAdmin, []string{"carol"}, nil)
+	addGroup(t, s, "acme", "admins", PermAdmin, []string{"carol"}, []string{"acme-private"})
+	// parent is a token of dave's with caps that expires long after any
+	// token created here.
+	parent := func(caps Caps) *Credential {
+		return &Credential{Owner: "dave", CreatedBy: "dave", Caps: caps, Expires: w.clock.Now().Add(10 * DefaultMaxTokenAge)}
+	}
 	for _, tc := range []struct {
 		name   string
 		spec   TokenSpec
@@ -27,9 +32,9 @@ func TestCreateTokenRules(t *testing.T) {
 		{"site admin for user", TokenSpec{Owner: "dave", CreatedBy: "root", Name: "root-made"}, nil, ""},
 		{"user for other user", TokenSpec{Owner: "dave", CreatedBy: "carol", Name: "x"}, ErrForbidden, "carol cannot create tokens for dave"},
 		{"org owner", TokenSpec{Owner: "acme", CreatedBy: "alice", Name: "owner-made"}, nil, ""},
-		{"org admin group", TokenSpec{Owner: "acme", CreatedBy: "carol", Name: "admin-made"}, nil, ""},
-		{"org write group", TokenSpec{Owner: "acme", CreatedBy: "bob", Name: "x"}, ErrForbidden, "only owners and admin-group members"},
-		{"org outsider", TokenSpec{Owner: "acme", CreatedBy: "dave", Name: "x"}, ErrForbidden, "only owners and admin-group members"},
+		{"org admin group over listed packages", TokenSpec{Owner: "acme", CreatedBy: "carol", Name: "admin-made"}, ErrForbidden, "only owners of acme"},
+		{"org write group", TokenSpec{Owner: "acme", CreatedBy: "bob", Name: "x"}, ErrForbidden, "only owners of acme"},
+		{"org outsider", TokenSpec{Owner: "acme", CreatedBy: "dave", Name: "x"}, ErrForbidden, "only owners of acme"},
 		{"unknown owner", TokenSpec{Owner: "ghost", Name: "x"}, ErrNotFound, "ghost"},
 		{"unknown creator", TokenSpec{Owner: "acme", CreatedBy: "ghost", Name: "x"}, ErrNotFound, "ghost"},
 		{"empty name", TokenSpec{Owner: "dave", Name: ""}, ErrInvalid, "1 to 100"},
@@ -44,9 +49,13 @@ func TestCreateTokenRules(t *testing.T) {
 		{"negative age", TokenSpec{Owner: "dave", Name: "x", MaxAge: -time.Second}, ErrInvalid, "positive"},
 		{"age above max", TokenSpec{Owner: "dave", Name: "x", MaxAge: DefaultMaxTokenAge + time.Second}, ErrInvalid, "at most 31536000 seconds"},
 		{"age at max", TokenSpec{Owner: "dave", Name: "year", MaxAge: DefaultMaxTokenAge}, nil, ""},
-		{"MaxCaps allows narrower", TokenSpec{Owner: "dave", Name: "narrow", Scopes: []string{"conda:download"}, MaxCaps: capsConda}, nil, ""},
-		{"MaxCaps refuses wider", TokenSpec{Owner: "dave", Name: "x", Scopes: []string{"repos"}, MaxCaps: capsConda}, ErrForbidden, "scopes its creator holds"},
-		{"MaxCaps refuses default all", TokenSpec{Owner: "dave", Name: "x", MaxCaps: CapsAll &^ CapAPIModifyGroup}, ErrForbidden, "scopes its creator holds"},
+		{"parent allows narrower", TokenSpec{Owner: "dave", Name: "narrow", Scopes: []string{"conda:download"}, Parent: parent(capsConda)}, nil, ""},
+		{"parent refuses wider", TokenSpec{Owner: "dave", Name: "x", Scopes: []string{"repos"}, Parent: parent(capsConda)}, ErrForbidden, "scopes its creator holds"},
+		{"parent refuses default all", TokenSpec{Owner: "dave", Name: "x", Parent: parent(CapsAll &^ CapAPIModifyGroup)}, ErrForbidden, "scopes its creator holds"},
+		{"hostname at limit", TokenSpec{Owner: "dave", Name: "host400", Hostname: strings.Repeat("h", MaxTextLen)}, nil, ""},
+		{"hostname too long", TokenSpec{Owner: "dave", Name: "x", Hostname: strings.Repeat("h", MaxTextLen+1)}, ErrInvalid, "hostname may be at most 400 bytes"},
+		{"note_url too long", TokenSpec{Owner: "dave", Name: "x", NoteURL: strings.Repeat("u", 1<<20)}, ErrInvalid, "note_url may be at most 400 bytes"},
+		{"remote too long", TokenSpec{Owner: "dave", Name: "x", Remote: strings.Repeat("r", MaxTextLen+1)}, ErrInvalid, "remote address may be at most 400 bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := s.TokenCount()
@@ -422,6 +431,7 @@ func TestBatchSummary(t *testing.T) {
 // empty, as bbolt's default does for keys inserted in order.
 func TestCreateTokensPacksNames(t *testing.T) {
 	w := newWorld(t)
+	w.s.SetMaxTokensPerAccount(-1) // a bulk import
 	specs := make([]TokenSpec, 5000)
 	for b := range 2 {
 		for i := range specs {

@@ -158,16 +158,38 @@ func buildView(be Backend, gen uint64) (*aclView, error) {
 // with the channel as a whole for pkg "", visibility aside: PermAdmin for
 // the channel's own account and site administrators; for members of the
 // organization's groups, the group's permission on the packages it covers
-// (all packages for the owners group), admin on the channel as a whole for
-// admin groups, and read on the channel as a whole for any other member;
-// PermWrite for a package's collaborators; PermNone otherwise. The error
-// is a store failure.
+// (all packages for the owners group), and on the channel as a whole the
+// permission of its groups over all packages, or read for a member whose
+// groups list some packages (an admin group that lists packages
+// administers those, not the organization); PermWrite for a package's
+// collaborators; PermNone otherwise. PermAdmin on the channel as a whole
+// is the right to organization-wide actions: groups, owners, tokens,
+// packages of any name. The error is a store failure.
 func (s *Store) Perm(principal, channel string, kind Kind, pkg string) (Perm, error) {
 	v, err := s.view()
 	if err != nil {
 		return PermNone, err
 	}
 	return v.perm(principal, channel, kind, NormalizeName(kind, pkg)), nil
+}
+
+// TokenPerm is Perm for the holder of a token: its owner's permission,
+// at most that of the account that bounds it (Credential.Bound).
+func (s *Store) TokenPerm(tok *Credential, channel string, kind Kind, pkg string) (Perm, error) {
+	v, err := s.view()
+	if err != nil {
+		return PermNone, err
+	}
+	return v.tokenPerm(tok, channel, kind, NormalizeName(kind, pkg)), nil
+}
+
+// tokenPerm is TokenPerm on this view, with pkg already normalized.
+func (v *aclView) tokenPerm(tok *Credential, channel string, kind Kind, pkg string) Perm {
+	p := v.perm(tok.Owner, channel, kind, pkg)
+	if b := tok.Bound(); b != "" && p > PermNone {
+		p = min(p, v.perm(b, channel, kind, pkg))
+	}
+	return p
 }
 
 // perm is Perm on this view, with pkg already normalized.
@@ -180,10 +202,6 @@ func (v *aclView) perm(principal, channel string, kind Kind, pkg string) Perm {
 		switch {
 		case g.AllPackages:
 			// counted by wholeChannel
-		case pkg == "" && g.Perm == PermAdmin:
-			// Admin groups administer the organization (its groups and
-			// tokens), whatever packages they list.
-			best = PermAdmin
 		case pkg == "":
 			best = max(best, PermRead) // some packages: the channel's index is readable
 		case g.covers(kind, pkg):
@@ -196,6 +214,19 @@ func (v *aclView) perm(principal, channel string, kind Kind, pkg string) Perm {
 		}
 	}
 	return best
+}
+
+// PublicRead reports whether anyone may read a package of a channel (any
+// spelling; it is normalized for kind): registered public, or not
+// registered in a channel whose default is public. A channel without an
+// account counts as private here (the gateway's policy for those is its
+// own). The error is a store failure.
+func (s *Store) PublicRead(channel string, kind Kind, pkg string) (bool, error) {
+	v, err := s.view()
+	if err != nil {
+		return false, err
+	}
+	return v.publicRead(channel, kind, NormalizeName(kind, pkg), false), nil
 }
 
 // publicRead reports whether anyone may read a package (or, for pkg "",
