@@ -89,7 +89,9 @@ func tokenInfo(t *tokenstore.Token, lastUsed time.Time) TokenInfo {
 }
 
 // createToken is POST /authentications: login (Basic, no scopes) and
-// token creation. Only 200 is success to anaconda-client.
+// token creation. A token caller creates tokens with at most its own
+// scopes that expire no later than it (tokenstore.TokenSpec.Parent). Only
+// 200 is success to anaconda-client.
 func (a *api) createToken(r *http.Request, c *caller) (int, any, error) {
 	var req TokenRequest
 	if err := decode(r, &req); err != nil {
@@ -108,8 +110,14 @@ func (a *api) createToken(r *http.Request, c *caller) (int, any, error) {
 		spec.Owner = req.User
 	}
 	if c.token != nil {
-		spec.MaxCaps = c.token.Caps
+		// A token acts with at most its creator's current rights: an
+		// organization's token whose creator no longer administers the
+		// organization cannot mint more.
+		if err := a.require(c, spec.Owner, tokenstore.PermAdmin); err != nil {
+			return 0, nil, err
+		}
 	}
+	spec.Parent = c.token
 	secret, tok, err := a.store.CreateToken(c.actor(), spec)
 	if errors.Is(err, tokenstore.ErrExists) {
 		// anaconda-client reads a 400 as "fail-if-exists hit".
@@ -119,9 +127,14 @@ func (a *api) createToken(r *http.Request, c *caller) (int, any, error) {
 		return 0, nil, err
 	}
 	out := NewToken{Token: secret, TokenInfo: tokenInfo(tok, time.Time{})}
+	var warnings []string
 	if len(req.Scopes) == 0 {
-		out.Warning = "no scopes were given: this token has full access to " + tok.Owner + " (scope all)"
+		warnings = append(warnings, "no scopes were given: this token has full access to "+tok.Owner+" (scope all)")
 	}
+	if c.token != nil && tok.Expires.Equal(c.token.Expires) {
+		warnings = append(warnings, "this token expires with the token that created it, at "+*out.Expires)
+	}
+	out.Warning = strings.Join(warnings, "; ")
 	return http.StatusOK, out, nil
 }
 
@@ -137,12 +150,9 @@ func seconds(n int64) time.Duration {
 // listTokens is GET /authentications[?user=ORG]: the live tokens of the
 // caller's account or of an organization it administers.
 func (a *api) listTokens(r *http.Request, c *caller) (int, any, error) {
-	owner := c.name
-	if org := r.URL.Query().Get("user"); org != "" && org != c.name {
-		if err := a.require(c, org, tokenstore.PermAdmin); err != nil {
-			return 0, nil, err
-		}
-		owner = org
+	owner, err := a.tokenOwner(c, r.URL.Query().Get("user"))
+	if err != nil {
+		return 0, nil, err
 	}
 	toks, err := a.store.Tokens(owner)
 	if err != nil {
@@ -153,6 +163,18 @@ func (a *api) listTokens(r *http.Request, c *caller) (int, any, error) {
 		out = append(out, tokenInfo(t.Token, t.LastUsed))
 	}
 	return http.StatusOK, out, nil
+}
+
+// tokenOwner is the account whose tokens c lists or revokes: org if
+// given, else c's own, which c must administer. A user administers
+// itself; an organization's token only while its creator administers
+// the organization (tokenstore.Credential.Bound).
+func (a *api) tokenOwner(c *caller, org string) (string, error) {
+	owner := c.name
+	if org != "" {
+		owner = org
+	}
+	return owner, a.require(c, owner, tokenstore.PermAdmin)
 }
 
 // callingToken fails with 401 unless the caller presented a token.
@@ -189,12 +211,9 @@ func (a *api) revokeCurrent(_ *http.Request, c *caller) (int, any, error) {
 // revokeNamed is DELETE /authentications/name/{name} and
 // /authentications/org/{org}/name/{name}. 201 is success.
 func (a *api) revokeNamed(r *http.Request, c *caller) (int, any, error) {
-	owner := c.name
-	if org := r.PathValue("org"); org != "" && org != c.name {
-		if err := a.require(c, org, tokenstore.PermAdmin); err != nil {
-			return 0, nil, err
-		}
-		owner = org
+	owner, err := a.tokenOwner(c, r.PathValue("org"))
+	if err != nil {
+		return 0, nil, err
 	}
 	return http.StatusCreated, nil, a.store.RevokeToken(c.actor(), owner, r.PathValue("name"))
 }

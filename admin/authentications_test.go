@@ -75,7 +75,7 @@ func TestLoginAndTokenCreation(t *testing.T) {
 			body: map[string]any{"note": "org ci", "user": "acme", "scopes": []string{"conda:download"}}, status: 200,
 			fields: map[string]any{"owner": "acme", "created_by": "alice"}},
 		{name: "org token by a non-admin", method: "POST", path: "/authentications", auth: basic("bob", password),
-			body: map[string]any{"note": "org ci", "user": "acme"}, status: 403, errContains: "only owners and admin-group members of acme"},
+			body: map[string]any{"note": "org ci", "user": "acme"}, status: 403, errContains: "only owners of acme"},
 		{name: "token for another user", method: "POST", path: "/authentications", auth: basic("bob", password),
 			body: map[string]any{"note": "x", "user": "alice"}, status: 403, errContains: "bob cannot create tokens for alice"},
 		{name: "operator for a named account", method: "POST", path: "/authentications", auth: "token " + operatorSecret,

@@ -43,7 +43,7 @@ func (c *caller) actor() tokenstore.Actor {
 	if name == "" {
 		name = "anonymous"
 	}
-	return tokenstore.Actor{Name: name, Remote: c.remote}
+	return tokenstore.Actor{Name: name, Remote: c.remote, SiteAdmin: c.siteAdmin()}
 }
 
 // user returns the calling account if it is a user (not an organization's
@@ -143,10 +143,14 @@ func remoteHost(r *http.Request) string {
 }
 
 // perm is what c may do with a package of a channel (see
-// tokenstore.Store.Perm), or with the channel as a whole for pkg "".
+// tokenstore.Store.Perm), or with the channel as a whole for pkg "". A
+// token caller has at most what its creator may do (Store.TokenPerm).
 func (a *api) perm(c *caller, channel string, kind tokenstore.Kind, pkg string) (tokenstore.Perm, error) {
-	if c.operator() {
+	switch {
+	case c.operator():
 		return tokenstore.PermAdmin, nil
+	case c.token != nil:
+		return a.store.TokenPerm(c.token, channel, kind, pkg)
 	}
 	return a.store.Perm(c.name, channel, kind, pkg)
 }
@@ -163,6 +167,28 @@ func (a *api) require(c *caller, channel string, perm tokenstore.Perm) error {
 			return err
 		}
 		return errorf(http.StatusForbidden, "%s may not %s %s", c.actor().Name, permVerb[perm], channel)
+	}
+	return nil
+}
+
+// requirePackage fails with 403 unless c administers the package name of
+// each of kinds in channel: write on the whole channel (its account,
+// owners, groups over all packages), or admin on the package itself (an
+// admin group that lists it). A channel that does not exist is a 404.
+func (a *api) requirePackage(c *caller, channel, name string, kinds []tokenstore.Kind) error {
+	err := a.require(c, channel, tokenstore.PermWrite)
+	var he *httpError
+	if !errors.As(err, &he) || he.status != http.StatusForbidden {
+		return err
+	}
+	for _, k := range kinds {
+		p, err := a.perm(c, channel, k, name)
+		if err != nil {
+			return err
+		}
+		if p < tokenstore.PermAdmin {
+			return errorf(http.StatusForbidden, "%s may not administer %s/%s", c.actor().Name, channel, name)
+		}
 	}
 	return nil
 }

@@ -20,9 +20,14 @@ type GroupInfo struct {
 	AllPackages bool     `json:"all_packages"`
 }
 
-func groupInfo(g *tokenstore.Group) GroupInfo {
+// groupInfo describes g to c, listing only the packages c may read.
+func (a *api) groupInfo(c *caller, g *tokenstore.Group) (GroupInfo, error) {
+	pkgs, err := a.readableNames(c, g.Org, g.Packages)
+	if err != nil {
+		return GroupInfo{}, err
+	}
 	return GroupInfo{Name: g.Name, Org: g.Org, Permission: g.Perm.String(), Perm: g.Perm.String(),
-		Members: nonNil(g.Members), Packages: nonNil(g.Packages), AllPackages: g.AllPackages}
+		Members: nonNil(g.Members), Packages: pkgs, AllPackages: g.AllPackages}, nil
 }
 
 // nonNil makes an empty list encode as [] rather than null.
@@ -45,7 +50,11 @@ func (a *api) listGroups(r *http.Request, c *caller) (int, any, error) {
 	}
 	out := make([]GroupInfo, 0, len(groups))
 	for _, g := range groups {
-		out = append(out, groupInfo(g))
+		info, err := a.groupInfo(c, g)
+		if err != nil {
+			return 0, nil, err
+		}
+		out = append(out, info)
 	}
 	return http.StatusOK, out, nil
 }
@@ -127,7 +136,7 @@ type PackageRef struct {
 
 // groupPackages is GET /group/{org}/{group}/packages: the packages the
 // group covers (every registered package of the organization for groups
-// over all packages).
+// over all packages) that c may read.
 func (a *api) groupPackages(r *http.Request, c *caller) (int, any, error) {
 	g, err := a.readGroup(r, c)
 	if err != nil {
@@ -152,6 +161,9 @@ func (a *api) groupPackages(r *http.Request, c *caller) (int, any, error) {
 	if g.AllPackages {
 		names = all
 	}
+	if names, err = a.readableNames(c, g.Org, names); err != nil {
+		return 0, nil, err
+	}
 	out := make([]PackageRef, 0, len(names))
 	for _, n := range names {
 		out = append(out, PackageRef{Name: n, Owner: g.Org, FullName: g.Org + "/" + n, Summary: summaries[n]})
@@ -165,7 +177,11 @@ func (a *api) getGroup(r *http.Request, c *caller) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, groupInfo(g), nil
+	info, err := a.groupInfo(c, g)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, info, nil
 }
 
 // MemberInfo is a member in GET /group/{org}/{group}/members.

@@ -121,15 +121,54 @@ func packageInfo(recs []*tokenstore.Package) PackageInfo {
 // public or readable by c.
 func (a *api) visible(c *caller, recs []*tokenstore.Package) (bool, error) {
 	for _, p := range recs {
-		if p.Public {
-			return true, nil
+		if ok, err := a.readable(c, p.Channel, p.Kind, p.Name); ok || err != nil {
+			return ok, err
 		}
-		perm, err := a.perm(c, p.Channel, p.Kind, p.Name)
+	}
+	return false, nil
+}
+
+// readable reports whether c may read a package name of one kind,
+// registered or not: it is public, or c has read permission on it.
+func (a *api) readable(c *caller, channel string, kind tokenstore.Kind, name string) (bool, error) {
+	public, err := a.store.PublicRead(channel, kind, name)
+	if public || err != nil {
+		return public, err
+	}
+	perm, err := a.perm(c, channel, kind, name)
+	return perm >= tokenstore.PermRead, err
+}
+
+// readableNames keeps the package names c may read, so that listings
+// never show a private name to a caller who may not read it: a
+// registered name as GET /package shows it (visible), an unregistered one
+// if one of its kinds is readable.
+func (a *api) readableNames(c *caller, channel string, names []string) ([]string, error) {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		ok, err := a.readableName(c, channel, n)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
-		if perm >= tokenstore.PermRead {
-			return true, nil
+		if ok {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+func (a *api) readableName(c *caller, channel, name string) (bool, error) {
+	recs, err := a.records(channel, name)
+	var he *httpError
+	switch {
+	case err == nil:
+		return a.visible(c, recs)
+	case !errors.As(err, &he) || he.status != http.StatusNotFound:
+		return false, err
+	}
+	for _, k := range kinds {
+		if ok, err := a.readable(c, channel, k, name); ok || err != nil {
+			return ok, err
 		}
 	}
 	return false, nil
@@ -153,14 +192,19 @@ func (a *api) readPackage(r *http.Request, c *caller) ([]*tokenstore.Package, er
 	return recs, nil
 }
 
-// writablePackage returns the package in the path if c may write to its
-// channel.
+// writablePackage returns the package in the path if c administers it
+// (requirePackage). A package c may not read is a 404, as if it did not
+// exist.
 func (a *api) writablePackage(r *http.Request, c *caller) ([]*tokenstore.Package, error) {
-	owner := r.PathValue("owner")
-	if err := a.require(c, owner, tokenstore.PermWrite); err != nil {
+	recs, err := a.readPackage(r, c)
+	if err != nil {
 		return nil, err
 	}
-	return a.records(owner, r.PathValue("name"))
+	kinds := make([]tokenstore.Kind, len(recs))
+	for i, p := range recs {
+		kinds[i] = p.Kind
+	}
+	return recs, a.requirePackage(c, r.PathValue("owner"), r.PathValue("name"), kinds)
 }
 
 // getPackage is GET /package/{owner}/{name}.
@@ -182,9 +226,6 @@ func (a *api) createPackage(r *http.Request, c *caller) (int, any, error) {
 		return 0, nil, err
 	}
 	owner, name := r.PathValue("owner"), r.PathValue("name")
-	if err := a.require(c, owner, tokenstore.PermWrite); err != nil {
-		return 0, nil, err
-	}
 	if len(req.PackageTypes) == 0 {
 		req.PackageTypes = []string{string(tokenstore.Conda)}
 	}
@@ -194,16 +235,20 @@ func (a *api) createPackage(r *http.Request, c *caller) (int, any, error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		if slices.Contains(want, k) {
-			continue
+		if !slices.Contains(want, k) {
+			want = append(want, k)
 		}
+	}
+	if err := a.requirePackage(c, owner, name, want); err != nil {
+		return 0, nil, err
+	}
+	for _, k := range want {
 		switch _, err := a.store.Package(owner, k, name); {
 		case err == nil:
 			return 0, nil, errorf(http.StatusConflict, "%s package %s/%s already exists", k, owner, name)
 		case !errors.Is(err, tokenstore.ErrNotFound):
 			return 0, nil, err
 		}
-		want = append(want, k)
 	}
 	if req.Public == nil {
 		acct, err := a.store.Account(owner)

@@ -24,7 +24,7 @@ func TestPackages(t *testing.T) {
 		{name: "bad name", method: "POST", path: "/package/alice/-x", auth: alice, status: 400, errContains: "package name"},
 		{name: "no such channel", method: "POST", path: "/package/nobody/x", auth: "token " + operatorSecret, status: 404,
 			errContains: `no account named "nobody"`},
-		{name: "other's channel", method: "POST", path: "/package/alice/x", auth: bob, status: 403, errContains: "bob may not write to alice"},
+		{name: "other's channel", method: "POST", path: "/package/alice/x", auth: bob, status: 403, errContains: "bob may not administer alice/x"},
 		{name: "owner sees private", method: "GET", path: "/package/alice/my_tool", auth: alice, status: 200,
 			fields: map[string]any{"name": "my_tool", "full_name": "alice/my_tool", "public": false}},
 		{name: "outsider does not", method: "GET", path: "/package/alice/my_tool", auth: bob, status: 404, errContains: "no package alice/my_tool"},

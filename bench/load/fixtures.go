@@ -142,7 +142,8 @@ func prepareBigStore(dir string, n int) (bigStore, error) {
 	_ = os.Remove(b.db)
 	_ = os.Remove(metaPath)
 	start := time.Now()
-	s, err := tokenstore.OpenFile(b.db, tokenstore.Options{})
+	// Millions of tokens for one organization: no per-account cap.
+	s, err := tokenstore.OpenFile(b.db, tokenstore.Options{MaxTokensPerAccount: -1})
 	if err != nil {
 		return b, err
 	}
