@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -9,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/channelgate/channelgate/admin"
+	"github.com/channelgate/channelgate/tokenstore"
 )
 
 func init() {
@@ -38,6 +40,16 @@ type APIHandler struct {
 	// operator and site administrators create users.
 	OpenSignup bool `json:"open_signup,omitempty"`
 
+	// StorageRoot is the directory whose entries are the channels the
+	// storage serves (file_server's root): an account named like one of
+	// them needs a site administrator. Default empty: the storage cannot
+	// be asked, so every new account needs a site administrator.
+	StorageRoot string `json:"storage_root,omitempty"`
+
+	// MaxTokens caps the live tokens of one account. Default 1000;
+	// negative disables the cap.
+	MaxTokens int `json:"max_tokens,omitempty"`
+
 	dbPath string
 	api    http.Handler
 }
@@ -60,9 +72,22 @@ func (a *APIHandler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	a.dbPath = path
+	store.SetMaxTokensPerAccount(a.MaxTokens)
+	store.SetServedChannels(a.servedChannels(ctx))
 	a.api = admin.New(store, admin.Config{OperatorSecret: a.OperatorSecret, OpenSignup: a.OpenSignup,
 		Logger: ctx.Slogger()}) // store failures go to Caddy's log, not the process's stderr
 	return nil
+}
+
+// servedChannels is the storage's channel list the store checks new
+// account names against: the directory StorageRoot, or, without one,
+// every name (fail closed), which Caddy's log warns about.
+func (a *APIHandler) servedChannels(ctx caddy.Context) tokenstore.ServedChannels {
+	if a.StorageRoot != "" {
+		return tokenstore.ChannelDir(a.StorageRoot)
+	}
+	ctx.Logger().Warn("channelgate_api has no storage_root: only site administrators can create accounts")
+	return tokenstore.EveryChannel{}
 }
 
 // Cleanup releases the store.
@@ -86,6 +111,8 @@ func (a *APIHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyht
 //	    cache_size      <entries>
 //	    operator_secret <secret>
 //	    open_signup
+//	    storage_root    <dir>
+//	    max_tokens      <count>
 //	}
 func parseAPICaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	var a APIHandler
@@ -122,6 +149,19 @@ func (a *APIHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			a.OpenSignup = true
+		case "storage_root":
+			if !d.AllArgs(&a.StorageRoot) {
+				return d.ArgErr()
+			}
+		case "max_tokens":
+			var n string
+			if !d.AllArgs(&n) {
+				return d.ArgErr()
+			}
+			var err error
+			if a.MaxTokens, err = strconv.Atoi(n); err != nil || a.MaxTokens == 0 {
+				return d.Errf("max_tokens must be a count (negative: no cap), not %q", n)
+			}
 		default:
 			return d.Errf("unknown channelgate_api option %q", d.Val())
 		}

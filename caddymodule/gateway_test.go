@@ -65,6 +65,10 @@ type site struct {
 	// proxy serves the storage folder through a recording HTTP storage
 	// (g.upstream) behind reverse_proxy instead of file_server.
 	proxy bool
+	// api are extra lines in the channelgate_api block.
+	api string
+	// storageRoot gives the API the storage folder as storage_root.
+	storageRoot bool
 }
 
 // startGateway loads a Caddyfile with extra channelgate options and returns
@@ -106,6 +110,9 @@ func (g *gateway) caddyfile(s site) string {
 	if s.serve == "" {
 		s.serve = "root * " + g.storage + "\n\t\tfile_server"
 	}
+	if s.storageRoot {
+		s.api += "\n\t\t\tstorage_root " + g.storage
+	}
 	return fmt.Sprintf(`{
 	admin localhost:%[8]d
 	http_port %[1]d
@@ -129,6 +136,7 @@ http://localhost:%[3]d {
 		channelgate_api {
 			db %[4]s
 			operator_secret %[7]s
+			%[10]s
 		}
 	}
 	%[9]s
@@ -140,7 +148,7 @@ http://localhost:%[3]d {
 		%[6]s
 	}
 }
-`, gatewayPort, g.dir, gatewayPort, g.db, s.options, s.serve, operatorSecret, adminPort, s.routes)
+`, gatewayPort, g.dir, gatewayPort, g.db, s.options, s.serve, operatorSecret, adminPort, s.routes, s.api)
 }
 
 // file writes a storage file.
@@ -190,7 +198,9 @@ func (g *gateway) logs() string {
 	return all.String()
 }
 
-var testActor = tokenstore.Actor{Name: "test"}
+// testActor sets fixtures up as the operator would: as a site
+// administrator, who may create accounts named like served channels.
+var testActor = tokenstore.Actor{Name: "test", SiteAdmin: true}
 
 // seed creates users, an organization and packages, and returns tokens by
 // name.
