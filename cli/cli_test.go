@@ -173,5 +173,5 @@ func TestCLIManage(t *testing.T) {
 		t.Fatalf("group list after remove:\n%s", groups)
 	}
 	op.fails("no package acme/tools", "", "package", "update", "acme/tools", "--public")
-	bob.fails("bob may not write to acme", "", "package", "add", "acme/tools")
+	bob.fails("bob may not administer acme/tools", "", "package", "add", "acme/tools")
 }
