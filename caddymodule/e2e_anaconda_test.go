@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -239,14 +240,35 @@ func (a *anacondaCLI) run(t *testing.T, stdin string, args ...string) (stdout, a
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + a.home, "ACHOME=" + a.home, "LANG=C.UTF-8",
 		"ANACONDA_CLIENT_LEGACY_INTERACTIVE_LOGIN=1", "PYTHONDONTWRITEBYTECODE=1", "NO_PROXY=*", "no_proxy=*"}
 	cmd.Stdin = strings.NewReader(stdin)
-	var out, both bytes.Buffer
-	cmd.Stdout = io.MultiWriter(&out, &both)
-	cmd.Stderr = &both
+	// os/exec copies stdout and stderr in two goroutines: both is
+	// written by each.
+	var out bytes.Buffer
+	both := &lockedBuffer{}
+	cmd.Stdout = io.MultiWriter(&out, both)
+	cmd.Stderr = both
 	err = cmd.Run()
 	if ctx.Err() != nil {
 		t.Fatalf("anaconda %s: stopped after hanging:\n%s", strings.Join(args, " "), both.String())
 	}
 	return out.String(), both.String(), err
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // storedToken returns the login token the client saved under its HOME:
