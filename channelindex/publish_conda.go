@@ -2,6 +2,7 @@ package channelindex
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -218,23 +219,27 @@ func (p *Publisher) loadState(x subdirIndex) (*subdirState, error) {
 	})
 }
 
-// writeSubdir writes a subdir's indexes from st and caches st as the
-// state of the new repodata.json. Each file is replaced atomically;
-// repodata.json goes last, as the validator of the state.
+// writeSubdir writes a subdir's indexes from st, each replaced
+// atomically and all three at once (they list only files already in
+// place, so their order does not matter), then caches st as the state
+// of the new repodata.json.
 func (p *Publisher) writeSubdir(x subdirIndex, st *subdirState) error {
 	repodata := st.render(nil)
-	outputs := []struct {
-		name string
-		data []byte
-	}{
-		{"repodata.json.zst", p.codec.encode(repodata, len(repodata)/8)},
-		{"current_repodata.json", st.renderCurrent()},
-		{"repodata.json", repodata},
+	outputs := map[string]func() []byte{
+		"repodata.json":         func() []byte { return repodata },
+		"repodata.json.zst":     func() []byte { return p.codec.encode(repodata, len(repodata)/8) },
+		"current_repodata.json": st.renderCurrent,
 	}
-	for _, o := range outputs {
-		if err := p.store.WriteAtomic(x.dir()+"/"+o.name, bytes.NewReader(o.data)); err != nil {
-			return err
-		}
+	errs := make(chan error, len(outputs))
+	for name, render := range outputs {
+		go func() { errs <- p.store.WriteAtomic(x.dir()+"/"+name, bytes.NewReader(render())) }()
+	}
+	var err error
+	for range outputs {
+		err = cmp.Or(err, <-errs)
+	}
+	if err != nil {
+		return err
 	}
 	name := x.dir() + "/repodata.json"
 	fi, err := p.store.Stat(name)

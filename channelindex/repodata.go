@@ -35,20 +35,30 @@ func sectionOf(file string) string {
 // or built as, so a write copies records and decodes none. A state in
 // the cache is never modified: updates work on a clone.
 type subdirState struct {
-	// sections maps "packages" and "packages.conda" to file → record.
-	sections map[string]map[string]json.RawMessage
+	// sections maps "packages" and "packages.conda" to their records.
+	sections map[string]*section
 	// others holds every other top-level member (info,
 	// repodata_version, removed, ...) verbatim.
 	others map[string]json.RawMessage
+	// latest maps each package name to its latest version, for
+	// current_repodata.json.
+	latest map[string]string
 	size   int64 // estimated memory, for the cache
+}
+
+// section is one records object of repodata.json.
+type section struct {
+	files []string // sorted
+	recs  map[string]json.RawMessage
 }
 
 // newSubdirState is the state of an empty subdir.
 func newSubdirState(subdir string) *subdirState {
 	info, _ := json.Marshal(map[string]string{"subdir": subdir})
 	return &subdirState{
-		sections: map[string]map[string]json.RawMessage{sectionTarBz2: {}, sectionConda: {}},
+		sections: map[string]*section{sectionTarBz2: {recs: map[string]json.RawMessage{}}, sectionConda: {recs: map[string]json.RawMessage{}}},
 		others:   map[string]json.RawMessage{"info": info, "removed": json.RawMessage("[]"), "repodata_version": json.RawMessage("1")},
+		latest:   map[string]string{},
 	}
 }
 
@@ -57,7 +67,6 @@ func newSubdirState(subdir string) *subdirState {
 // ends). The records keep pointing into src.
 func parseRepodata(src []byte, subdir string) (*subdirState, error) {
 	s := newSubdirState(subdir)
-	s.size = int64(len(src))
 	start := jsonSkipSpace(src, 0)
 	w, err := jsonOpen(src, start, 0)
 	if err != nil || !w.isObject() {
@@ -76,7 +85,7 @@ func parseRepodata(src []byte, subdir string) (*subdirState, error) {
 			return nil, jsonErr(w.key, "invalid key")
 		}
 		if sec, isSection := s.sections[string(key)]; isSection {
-			if err := parseSection(&w, sec); err != nil {
+			if err := parseSection(&w, sec.recs); err != nil {
 				return nil, err
 			}
 			continue
@@ -90,11 +99,18 @@ func parseRepodata(src []byte, subdir string) (*subdirState, error) {
 	if rest := jsonSkipSpace(src, w.pos); rest != len(src) {
 		return nil, jsonErr(rest, "data after the top-level object")
 	}
+	for _, sec := range s.sections {
+		sec.files = slices.Sorted(maps.Keys(sec.recs))
+		for _, file := range sec.files {
+			s.noteLatest(file)
+		}
+	}
+	s.size = int64(len(src))
 	return s, nil
 }
 
-// parseSection reads one records object (file → record) into sec.
-func parseSection(w *jsonWalker, sec map[string]json.RawMessage) error {
+// parseSection reads one records object (file → record) into recs.
+func parseSection(w *jsonWalker, recs map[string]json.RawMessage) error {
 	r, err := jsonOpen(w.b, w.val, w.depth)
 	if err != nil || !r.isObject() {
 		return jsonErr(w.val, "a packages section must be an object")
@@ -116,44 +132,78 @@ func parseSection(w *jsonWalker, sec map[string]json.RawMessage) error {
 		if !ok {
 			return jsonErr(r.key, "invalid file name")
 		}
-		sec[string(file)] = r.b[r.val:end]
+		recs[string(file)] = r.b[r.val:end]
 	}
 }
 
-// clone returns a copy whose maps may be changed.
+// clone returns a copy that may be changed.
 func (s *subdirState) clone() *subdirState {
-	c := &subdirState{sections: map[string]map[string]json.RawMessage{}, others: maps.Clone(s.others), size: s.size}
+	c := &subdirState{sections: map[string]*section{}, others: maps.Clone(s.others), latest: maps.Clone(s.latest), size: s.size}
 	for k, sec := range s.sections {
-		c.sections[k] = maps.Clone(sec)
+		c.sections[k] = &section{files: slices.Clone(sec.files), recs: maps.Clone(sec.recs)}
 	}
 	return c
 }
 
 // record returns the record of a file, if listed.
 func (s *subdirState) record(file string) (json.RawMessage, bool) {
-	rec, ok := s.sections[sectionOf(file)][file]
+	rec, ok := s.sections[sectionOf(file)].recs[file]
 	return rec, ok
 }
 
 // put lists a file with its record.
 func (s *subdirState) put(file string, rec json.RawMessage) {
-	s.sections[sectionOf(file)][file] = rec
+	sec := s.sections[sectionOf(file)]
+	if i, found := slices.BinarySearch(sec.files, file); !found {
+		sec.files = slices.Insert(sec.files, i, file)
+	}
+	sec.recs[file] = rec
 	s.size += int64(len(file) + len(rec) + 64)
+	s.noteLatest(file)
+}
+
+// noteLatest makes file's version its package's latest if it is newer.
+func (s *subdirState) noteLatest(file string) {
+	name, version, ok := splitCondaFile(file)
+	if cur, seen := s.latest[name]; ok && (!seen || compareVersions(version, cur) > 0) {
+		s.latest[name] = version
+	}
 }
 
 // remove unlists a file; it reports whether it was listed.
 func (s *subdirState) remove(file string) bool {
 	sec := s.sections[sectionOf(file)]
-	_, ok := sec[file]
-	delete(sec, file)
-	return ok
+	i, found := slices.BinarySearch(sec.files, file)
+	if !found {
+		return false
+	}
+	sec.files = slices.Delete(sec.files, i, i+1)
+	delete(sec.recs, file)
+	if name, version, ok := splitCondaFile(file); ok && s.latest[name] == version {
+		s.recomputeLatest(name)
+	}
+	return true
+}
+
+// recomputeLatest finds a package's latest version again from its
+// files, which sort together after "<name>-".
+func (s *subdirState) recomputeLatest(name string) {
+	delete(s.latest, name)
+	for _, sec := range s.sections {
+		i, _ := slices.BinarySearch(sec.files, name+"-")
+		for ; i < len(sec.files) && strings.HasPrefix(sec.files[i], name+"-"); i++ {
+			if n, _, _ := splitCondaFile(sec.files[i]); n == name {
+				s.noteLatest(sec.files[i])
+			}
+		}
+	}
 }
 
 // files returns every listed file name, sorted.
 func (s *subdirState) files() []string {
 	var out []string
 	for _, sec := range s.sections {
-		out = slices.AppendSeq(out, maps.Keys(sec))
+		out = append(out, sec.files...)
 	}
 	slices.Sort(out)
 	return out
@@ -180,7 +230,7 @@ func (s *subdirState) render(keep func(file string) bool) []byte {
 		appendJSONString(&b, k)
 		b.WriteByte(':')
 		if sec, ok := s.sections[k]; ok {
-			renderSection(&b, sec, keep)
+			sec.render(&b, keep)
 		} else {
 			b.Write(s.others[k])
 		}
@@ -189,10 +239,10 @@ func (s *subdirState) render(keep func(file string) bool) []byte {
 	return b.Bytes()
 }
 
-func renderSection(b *bytes.Buffer, sec map[string]json.RawMessage, keep func(string) bool) {
+func (sec *section) render(b *bytes.Buffer, keep func(string) bool) {
 	b.WriteByte('{')
 	n := 0
-	for _, file := range slices.Sorted(maps.Keys(sec)) {
+	for _, file := range sec.files {
 		if keep != nil && !keep(file) {
 			continue
 		}
@@ -202,7 +252,7 @@ func renderSection(b *bytes.Buffer, sec map[string]json.RawMessage, keep func(st
 		n++
 		appendJSONString(b, file)
 		b.WriteByte(':')
-		b.Write(sec[file])
+		b.Write(sec.recs[file])
 	}
 	b.WriteByte('}')
 }
@@ -256,21 +306,9 @@ func compactJSON(v any) ([]byte, error) {
 // the records of its latest version only (by compareVersions, read
 // from the file names).
 func (s *subdirState) renderCurrent() []byte {
-	latest := map[string]string{} // name → version
-	for _, sec := range s.sections {
-		for file := range sec {
-			name, version, ok := splitCondaFile(file)
-			if !ok {
-				continue
-			}
-			if v, seen := latest[name]; !seen || compareVersions(version, v) > 0 {
-				latest[name] = version
-			}
-		}
-	}
 	return s.render(func(file string) bool {
 		name, version, ok := splitCondaFile(file)
-		return ok && latest[name] == version
+		return ok && s.latest[name] == version
 	})
 }
 
