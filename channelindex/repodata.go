@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // repodataVersion is the repodata_version written.
@@ -129,7 +130,7 @@ func parseSection(w *jsonWalker, recs map[string]json.RawMessage) error {
 			return err
 		}
 		file, ok := r.keyText()
-		if !ok {
+		if !ok || !utf8.Valid(file) {
 			return jsonErr(r.key, "invalid file name")
 		}
 		recs[string(file)] = r.b[r.val:end]
