@@ -82,14 +82,21 @@ func TestOrgTokenBoundByCreatorAPI(t *testing.T) {
 }
 
 // TestTokenFromTokenAPI proves finding 7 of issue 9 closed through the
-// API: a 2-minute api token cannot mint a token that outlives it.
+// API: a 2-minute api token cannot mint a token that outlives it, by
+// expiry or by revocation.
 func TestTokenFromTokenAPI(t *testing.T) {
 	e := newEnv(t, admin.Config{})
-	r := e.do("POST", "/authentications", basic("alice", password), map[string]any{"note": "short", "scopes": []string{"api"}, "max-age": 120})
-	if r.status != http.StatusOK {
-		t.Fatalf("short token: %d %s", r.status, r.body)
+	create := func(auth string, body map[string]any) (string, any) {
+		t.Helper()
+		r := e.do("POST", "/authentications", auth, body)
+		if r.status != http.StatusOK {
+			t.Fatalf("token %s: %d %s", body["note"], r.status, r.body)
+		}
+		return "token " + r.field(t, "token").(string), r.field(t, "expires")
 	}
-	parent, parentExpires := "token "+r.field(t, "token").(string), r.field(t, "expires")
+	short := map[string]any{"scopes": []string{"api"}, "max-age": 120}
+	short["note"] = "short"
+	parent, parentExpires := create(basic("alice", password), short)
 	var children []string
 	for _, body := range []map[string]any{
 		{"note": "year", "scopes": []string{"api"}, "max-age": 365 * 24 * 3600},
@@ -104,17 +111,22 @@ func TestTokenFromTokenAPI(t *testing.T) {
 		}
 		children = append(children, "token "+r.field(t, "token").(string))
 	}
+	grandchild, _ := create(children[0], map[string]any{"note": "grandchild", "scopes": []string{"api:read"}})
+	short["note"] = "short2"
+	other, _ := create(basic("alice", password), short)
+	otherChild, _ := create(other, map[string]any{"note": "other-child", "scopes": []string{"api:read"}})
 	e.run(t, []apiCase{
 		{name: "a scope the parent lacks", method: "POST", path: "/authentications", auth: parent,
 			body: map[string]any{"note": "wider", "scopes": []string{"conda"}}, status: 403, errContains: "scopes its creator holds"},
 		{name: "the parent revokes itself", method: "DELETE", path: "/authentications", auth: parent, status: 201},
-		{name: "a child lives on until the parent's expiry", method: "GET", path: "/user", auth: children[0], status: 200},
+		{name: "a child is revoked with it", method: "GET", path: "/user", auth: children[0], status: 401, errContains: "token revoked"},
+		{name: "another child too", method: "GET", path: "/user", auth: children[1], status: 401, errContains: "token revoked"},
+		{name: "and a grandchild", method: "GET", path: "/user", auth: grandchild, status: 401, errContains: "token revoked"},
+		{name: "another parent's child lives", method: "GET", path: "/user", auth: otherChild, status: 200},
 	})
 	e.clock.Advance(121 * time.Second)
-	for i, c := range children {
-		e.run(t, []apiCase{{name: fmt.Sprintf("child %d after the parent's expiry", i), method: "GET", path: "/user", auth: c,
-			status: 401, errContains: "token expired"}})
-	}
+	e.run(t, []apiCase{{name: "a child after its parent's expiry", method: "GET", path: "/user", auth: otherChild,
+		status: 401, errContains: "token expired"}})
 }
 
 // TestListingsHidePrivateNames proves the listing half of finding 8 of

@@ -98,6 +98,10 @@ const (
 	// bucketAccountNames holds every name that was ever an account (key:
 	// the name, value empty), kept when an account goes (names.go).
 	bucketAccountNames = "account_names"
+	// bucketTokenChildren links a token to the tokens created with it
+	// (key: parent hash + child hash, value empty), so that revoking it
+	// revokes them (tokens.go).
+	bucketTokenChildren = "token_children"
 )
 
 // Buckets lists every bucket the store uses, for backends that create
@@ -105,4 +109,5 @@ const (
 func Buckets() []string { return slices.Clone(allBuckets) }
 
 var allBuckets = []string{bucketMeta, bucketAccounts, bucketGroups, bucketPackages,
-	bucketTokens, bucketTokenName, bucketLastUsed, bucketAudit, bucketUsage, bucketGrants, bucketAccountNames}
+	bucketTokens, bucketTokenName, bucketLastUsed, bucketAudit, bucketUsage, bucketGrants, bucketAccountNames,
+	bucketTokenChildren}

@@ -139,9 +139,10 @@ func TestVisibilityIntersect(t *testing.T) {
 }
 
 // TestTokenFromToken proves finding 7 of issue 9 closed: a token created
-// with a token expires no later than it, never gets a scope it lacks, and
-// an organization token created with an organization token keeps the
-// bound of the first one's creator.
+// with a token expires no later than it, never gets a scope it lacks, is
+// revoked with it (and so are its own children), and an organization
+// token created with an organization token keeps the bound of the first
+// one's creator.
 func TestTokenFromToken(t *testing.T) {
 	w := newWorld(t)
 	s := w.s
@@ -170,6 +171,29 @@ func TestTokenFromToken(t *testing.T) {
 		})
 	}
 
+	// Revoking the parent revokes what it made, down the line, each
+	// audited; alice's other tokens live on.
+	mid, err := s.AuthenticateToken(childToken(t, s, parent, "mid"))
+	must(t, err)
+	grandchild := childToken(t, s, mid, "grandchild")
+	before, err := s.Audit(0, 1000)
+	must(t, err)
+	must(t, s.RevokeHash(testActor, parent.Hash))
+	for _, name := range []string{"year", "default", "minute", "mid", "grandchild"} {
+		wantErr(t, s.RevokeToken(testActor, "alice", name), ErrNotFound, "no token named")
+	}
+	if _, err := s.AuthenticateToken(grandchild); err == nil || err.Error() != "token revoked" {
+		t.Errorf("grandchild: %v, want token revoked", err)
+	}
+	if _, err := s.AuthenticateToken(w.tokens["alice"]); err != nil {
+		t.Errorf("alice's token made with her password: %v", err)
+	}
+	events, err := s.Audit(before[len(before)-1].Seq, 1000)
+	must(t, err)
+	if len(events) != 6 {
+		t.Errorf("%d audit events for revoking short, want 6 (itself and 5 descendants): %+v", len(events), events)
+	}
+
 	// bob, an owner, makes an org token; with it an org token is made:
 	// bob's rights bound both.
 	must(t, s.SetMember(testActor, "acme", OwnersGroup, "bob", true))
@@ -182,6 +206,16 @@ func TestTokenFromToken(t *testing.T) {
 	if child.CreatedBy != "bob" {
 		t.Fatalf("the org token made with bob's org token is bound by %q, want bob", child.CreatedBy)
 	}
+}
+
+// childToken creates an api token of the parent's owner with the parent
+// and returns its secret.
+func childToken(t *testing.T, s *Store, parent *Credential, name string) string {
+	t.Helper()
+	secret, _, err := s.CreateToken(testActor, TokenSpec{Owner: parent.Owner, CreatedBy: parent.Owner, Name: name,
+		Scopes: []string{"api"}, Parent: parent})
+	must(t, err)
+	return secret
 }
 
 // TestTokensPerAccount proves the token half of finding 11 of issue 9

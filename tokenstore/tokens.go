@@ -27,9 +27,9 @@ type TokenSpec struct {
 	Scopes []string
 	// Parent is the token the creator authenticated with (nil for a
 	// password or the operator). The new token never gets a scope the
-	// parent lacks, expires no later than the parent, and a token for
-	// the parent's own owner keeps the parent's creator, whose rights
-	// bound both (Credential.Bound).
+	// parent lacks, expires no later than the parent, is revoked with the
+	// parent, and a token for the parent's own owner keeps the parent's
+	// creator, whose rights bound both (Credential.Bound).
 	Parent *Credential
 	// Strength is "strong" (default) or "weak".
 	Strength string
@@ -205,6 +205,11 @@ func (w *writeTx) insertToken(spec TokenSpec, tok *Token) (replaced bool, err er
 	if err := putToken(w, tok); err != nil {
 		return false, err
 	}
+	if p := spec.Parent; p != nil {
+		if err := w.Put(bucketTokenChildren, append(p.Hash[:], h[:]...), []byte{}); err != nil {
+			return false, err
+		}
+	}
 	if err := w.Put(bucketTokenName, nameKey, h[:]); err != nil {
 		return false, err
 	}
@@ -353,9 +358,62 @@ func (s *Store) RevokeHash(actor Actor, h Hash) error {
 	})
 }
 
-// revoke keeps the record as a tombstone (so the next use can say
-// "revoked") and frees its name.
+// revoke revokes the token h and every live token created with it, and
+// with those, down the line: a token never outlives the one that created
+// it. The caller audits h; each descendant is audited here.
 func (w *writeTx) revoke(h Hash, now time.Time) error {
+	if err := w.revokeOne(h, now); err != nil {
+		return err
+	}
+	for queue := []Hash{h}; len(queue) > 0; queue = queue[1:] {
+		children, err := w.takeChildren(queue[0])
+		if err != nil {
+			return err
+		}
+		for _, c := range children {
+			t, err := getToken(w, c)
+			if err != nil {
+				return err
+			}
+			if !t.Revoked.IsZero() {
+				continue // its own children went with it
+			}
+			if err := w.revokeOne(c, now); err != nil {
+				return err
+			}
+			if err := w.audit("token.revoke", t.Owner+"/"+t.Name, "with the token that created it"); err != nil {
+				return err
+			}
+			queue = append(queue, c)
+		}
+	}
+	return nil
+}
+
+// takeChildren returns the tokens created with parent and forgets the
+// links.
+func (w *writeTx) takeChildren(parent Hash) ([]Hash, error) {
+	var keys [][]byte
+	err := w.ForEach(bucketTokenChildren, parent[:], func(k, _ []byte) error {
+		keys = append(keys, append([]byte(nil), k...))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	children := make([]Hash, len(keys))
+	for i, k := range keys {
+		children[i] = hashOf(k[len(parent):])
+		if err := w.Delete(bucketTokenChildren, k); err != nil {
+			return nil, err
+		}
+	}
+	return children, nil
+}
+
+// revokeOne keeps the record as a tombstone (so the next use can say
+// "revoked") and frees its name.
+func (w *writeTx) revokeOne(h Hash, now time.Time) error {
 	t, err := getToken(w, h)
 	if err != nil {
 		return err
