@@ -89,3 +89,9 @@ func (w *writeTx) claimName(name string, served bool) error {
 	}
 	return w.Put(bucketAccountNames, []byte(name), []byte{})
 }
+
+// Interface guards
+var (
+	_ ServedChannels = ChannelDir("")
+	_ ServedChannels = EveryChannel{}
+)
