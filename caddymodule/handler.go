@@ -54,6 +54,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	countDecision(d.Reason)
 	h.rewrite(r, &t, d.Token)
+	next = simpleForm(w, r, next, &t)
 	if kind := indexKindOf(&t); kind != channelindex.NotIndex && !write {
 		return h.serveIndex(w, r, next, &t, kind, d.Token)
 	}

@@ -97,3 +97,26 @@ func TestRemovePython(t *testing.T) {
 		t.Fatalf("removing again: %v", err)
 	}
 }
+
+// TestNegotiateSimple picks the form PEP 691 says for each Accept.
+func TestNegotiateSimple(t *testing.T) {
+	tests := []struct {
+		accept []string
+		want   string
+	}{
+		{nil, SimpleHTMLFile},
+		{[]string{"application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"}, SimpleJSONFile},
+		{[]string{"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}, SimpleHTMLFile},
+		{[]string{"application/vnd.pypi.simple.v1+json"}, SimpleJSONFile},
+		{[]string{"application/vnd.pypi.simple.latest+json;q=0.5", "text/html;q=0.6"}, SimpleHTMLFile},
+		{[]string{"application/vnd.pypi.simple.v1+json;q=0", "*/*"}, SimpleHTMLFile},
+		{[]string{"APPLICATION/VND.PYPI.SIMPLE.V1+JSON ; Q=1"}, SimpleJSONFile},
+		{[]string{"application/vnd.pypi.simple.v1+json;q=bogus"}, SimpleHTMLFile},
+		{[]string{"application/json"}, SimpleHTMLFile},
+	}
+	for _, tt := range tests {
+		if got := NegotiateSimple(tt.accept); got != tt.want {
+			t.Errorf("NegotiateSimple(%q) = %s, want %s", tt.accept, got, tt.want)
+		}
+	}
+}

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"html"
 	"net/url"
+	"slices"
+	"strconv"
+	"strings"
 )
 
 // The PyPI simple pages, written in both forms: index.html (PEP 503)
@@ -100,4 +103,52 @@ func renderJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+// simpleJSONTypes and simpleHTMLTypes are the media types of the two
+// forms, in the order a client may name them in Accept (PEP 691).
+var (
+	simpleJSONTypes = []string{SimpleJSONContentType, "application/vnd.pypi.simple.latest+json"}
+	simpleHTMLTypes = []string{"application/vnd.pypi.simple.v1+html", "application/vnd.pypi.simple.latest+html", "text/html", "*/*", "text/*"}
+)
+
+// NegotiateSimple picks the form of a simple page from a request's
+// Accept header values (PEP 691): SimpleJSONFile when the client ranks
+// PEP 691 JSON at least as high as any HTML type, else SimpleHTMLFile
+// (also with no Accept, as browsers and old pip expect).
+func NegotiateSimple(accept []string) string {
+	jsonQ, htmlQ := -1.0, -1.0
+	for _, value := range accept {
+		for _, item := range strings.Split(value, ",") {
+			mediaType, q := parseAcceptItem(item)
+			switch {
+			case slices.Contains(simpleJSONTypes, mediaType):
+				jsonQ = max(jsonQ, q)
+			case slices.Contains(simpleHTMLTypes, mediaType):
+				htmlQ = max(htmlQ, q)
+			}
+		}
+	}
+	if jsonQ > 0 && jsonQ >= htmlQ {
+		return SimpleJSONFile
+	}
+	return SimpleHTMLFile
+}
+
+// parseAcceptItem splits "type/subtype; q=0.5" into the lowercase type
+// and its weight (1 when absent, 0 when unreadable).
+func parseAcceptItem(item string) (string, float64) {
+	mediaType, params, _ := strings.Cut(item, ";")
+	q := 1.0
+	for _, p := range strings.Split(params, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || f < 0 || f > 1 {
+				f = 0
+			}
+			q = f
+		}
+	}
+	return strings.ToLower(strings.TrimSpace(mediaType)), q
 }
