@@ -30,7 +30,8 @@ import (
 
 // Config tunes a Limiter. Zero values take the defaults.
 type Config struct {
-	// Limit is how many failures a key may have in a window. Default 5.
+	// Limit is how many failures a key may have in a window. Default 5;
+	// negative turns the limiter off (no key ever waits).
 	Limit int
 	// Window is how long, from a key's first failure, its failures are
 	// counted and its wait lasts. Default 15 minutes.
@@ -80,7 +81,7 @@ type count struct {
 
 // New returns a Limiter for cfg.
 func New(cfg Config) *Limiter {
-	if cfg.Limit <= 0 {
+	if cfg.Limit == 0 {
 		cfg.Limit = DefaultLimit
 	}
 	if cfg.Window <= 0 {
@@ -116,7 +117,7 @@ func (l *Limiter) Wait(key string) time.Duration {
 func (l *Limiter) wait(c *count, now time.Time) time.Duration {
 	left := c.start.Add(l.window).Sub(now)
 	switch {
-	case left <= 0 || c.failures < l.limit:
+	case l.limit < 0 || left <= 0 || c.failures < l.limit:
 		return 0
 	case c.failures-c.pending < l.limit:
 		return min(busyWait, left)

@@ -183,3 +183,17 @@ func TestHold(t *testing.T) {
 	}
 	New(Config{}).Hold(context.Background()) // no delay: returns at once
 }
+
+// TestOff proves that a negative limit turns the limiter off.
+func TestOff(t *testing.T) {
+	l := New(Config{Limit: -1})
+	for range 100 {
+		l.Fail("k")
+		if at, wait := Reserve(Key{l, "k"}); at == nil || wait != 0 {
+			t.Fatalf("off limiter refused: %v", wait)
+		}
+	}
+	if wait := l.Wait("k"); wait != 0 {
+		t.Fatalf("off limiter: wait %v", wait)
+	}
+}
