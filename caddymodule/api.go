@@ -33,8 +33,21 @@ type APIHandler struct {
 
 	// OperatorSecret acts as site administrator when presented as
 	// "Authorization: token <secret>". Empty (the default) disables it.
-	// Read it from the environment: {$CHANNELGATE_ADMIN_TOKEN}.
+	// Give it as a runtime placeholder, {env.CHANNELGATE_ADMIN_TOKEN},
+	// which is replaced at provision time: the secret itself then never
+	// appears in Caddy's configuration. At least 32 characters.
 	OperatorSecret string `json:"operator_secret,omitempty"`
+	// OperatorSecretFile, instead of OperatorSecret, is a file holding
+	// the secret (surrounding white space is ignored), read at provision
+	// time.
+	OperatorSecretFile string `json:"operator_secret_file,omitempty"`
+	// MaxPasswordChecks bounds how many password hashes (19 MiB and a
+	// core each) run at once; excess logins wait up to a second, then
+	// get 429. Default GOMAXPROCS, at least 2.
+	MaxPasswordChecks int `json:"max_password_checks,omitempty"`
+	// Wrong tokens and operator secrets per client address: the
+	// gateway's failure_limit and failure_delay, with the same defaults.
+	FailureLimitConfig
 
 	// OpenSignup lets anyone create an account. Default false: only the
 	// operator and site administrators create users.
@@ -67,6 +80,13 @@ func (a *APIHandler) Provision(ctx caddy.Context) error {
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
+	secret, err := a.resolveOperatorSecret(ctx.Logger())
+	if err != nil {
+		return err
+	}
+	if err := a.provisionFailureLimit(); err != nil {
+		return err
+	}
 	store, path, err := acquireStore(a.StoreConfig)
 	if err != nil {
 		return err
@@ -74,8 +94,15 @@ func (a *APIHandler) Provision(ctx caddy.Context) error {
 	a.dbPath = path
 	store.SetMaxTokensPerAccount(a.MaxTokens)
 	store.SetServedChannels(a.servedChannels(ctx))
-	a.api = admin.New(store, admin.Config{OperatorSecret: a.OperatorSecret, OpenSignup: a.OpenSignup,
-		Logger: ctx.Slogger()}) // store failures go to Caddy's log, not the process's stderr
+	store.SetMaxPasswordChecks(a.MaxPasswordChecks)
+	a.api = admin.New(store, admin.Config{
+		OperatorSecret: secret,
+		OpenSignup:     a.OpenSignup,
+		Logins:         loginLimit(path),
+		SecretFailures: a.limiter,
+		ClientAddress:  clientIP,
+		Logger:         ctx.Slogger(), // store failures go to Caddy's log, not the process's stderr
+	})
 	return nil
 }
 
@@ -107,12 +134,16 @@ func (a *APIHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyht
 // parseAPICaddyfile sets up the API from Caddyfile tokens. Syntax:
 //
 //	channelgate_api [<matcher>] {
-//	    db              <path>
-//	    cache_size      <entries>
-//	    operator_secret <secret>
+//	    db                   <path>
+//	    cache_size           <entries>
+//	    operator_secret      <secret>
+//	    operator_secret_file <path>
 //	    open_signup
-//	    storage_root    <dir>
-//	    max_tokens      <count>
+//	    storage_root         <dir>
+//	    max_tokens           <count>
+//	    max_password_checks  <count>
+//	    failure_limit        <count> <window> | off
+//	    failure_delay        <duration> | off
 //	}
 func parseAPICaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	var a APIHandler
@@ -144,6 +175,10 @@ func (a *APIHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if len(args) == 1 {
 				a.OperatorSecret = args[0]
 			}
+		case "operator_secret_file":
+			if !d.AllArgs(&a.OperatorSecretFile) {
+				return d.ArgErr()
+			}
 		case "open_signup":
 			if d.NextArg() {
 				return d.ArgErr()
@@ -161,6 +196,24 @@ func (a *APIHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			var err error
 			if a.MaxTokens, err = strconv.Atoi(n); err != nil || a.MaxTokens == 0 {
 				return d.Errf("max_tokens must be a count (negative: no cap), not %q", n)
+			}
+		case "max_password_checks":
+			var v string
+			if !d.AllArgs(&v) {
+				return d.ArgErr()
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				return d.Errf("max_password_checks must be a positive number, not %q", v)
+			}
+			a.MaxPasswordChecks = n
+		case "failure_limit":
+			if err := a.unmarshalFailureLimit(d); err != nil {
+				return err
+			}
+		case "failure_delay":
+			if err := a.unmarshalFailureDelay(d); err != nil {
+				return err
 			}
 		default:
 			return d.Errf("unknown channelgate_api option %q", d.Val())

@@ -39,6 +39,37 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
+// TestAPIConfigErrors is TestConfigErrors for channelgate_api: each bad
+// option, and an operator secret too short or given twice, is refused at
+// start with a line that says why (and never shows the secret).
+func TestAPIConfigErrors(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "cg.db")
+	file := filepath.Join(t.TempDir(), "secret")
+	procWriteFile(t, file, []byte(operatorSecret))
+	for _, tc := range []struct{ option, want string }{
+		{"operator_secret hunter2", "at least 32 characters"},
+		{"operator_secret_file " + file + "\n\t\toperator_secret " + operatorSecret, "exclude each other"},
+		{"operator_secret_file /nonexistent/secret", "operator_secret_file"},
+		{"max_password_checks 0", `max_password_checks must be a positive number, not "0"`},
+		{"failure_limit 0 1m", `failure_limit count must be a positive number, not "0"`},
+		{"failure_delay soon", `failure_delay must be a positive duration or off, not "soon"`},
+		{"no_such_option", `unknown channelgate_api option "no_such_option"`},
+	} {
+		t.Run(tc.option, func(t *testing.T) {
+			caddyfile := fmt.Sprintf("{\n\tadmin off\n}\nhttp://localhost:9 {\n\tchannelgate_api {\n\t\tdb %s\n\t\t%s\n\t}\n}\n", db, tc.option)
+			err := validateCaddyfile(caddyfile)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "hunter2") {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+	valid := fmt.Sprintf("http://localhost:9 {\n\tchannelgate_api {\n\t\tdb %s\n\t\toperator_secret_file %s\n"+
+		"\t\tmax_password_checks 4\n\t\tfailure_limit 10 5m\n\t\tfailure_delay off\n\t}\n}\n", db, file)
+	if err := validateCaddyfile(valid); err != nil {
+		t.Fatalf("valid configuration refused: %v", err)
+	}
+}
+
 // validateCaddyfile adapts a Caddyfile and provisions it without running.
 func validateCaddyfile(text string) error {
 	raw, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(text), nil)

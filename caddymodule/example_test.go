@@ -11,14 +11,16 @@ import (
 
 // TestCaddyfileExample adapts the repository's Caddyfile.example (what
 // `caddy validate --config Caddyfile.example` starts with) and checks
-// that it serves the API at /api with the operator secret from the
-// environment.
+// that it serves the API at /api with the operator secret read from the
+// environment when the API starts: the adapted configuration holds the
+// placeholder, never the secret.
 func TestCaddyfileExample(t *testing.T) {
 	body, err := os.ReadFile("../Caddyfile.example")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("CHANNELGATE_ADMIN_TOKEN", "example-operator-secret")
+	const secret = "example-operator-secret-0123456789"
+	t.Setenv("CHANNELGATE_ADMIN_TOKEN", secret)
 	cfg, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt(body, map[string]any{"filename": "Caddyfile.example"})
 	if err != nil {
 		t.Fatal(err)
@@ -31,10 +33,13 @@ func TestCaddyfileExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := string(cfg)
-	for _, want := range []string{`"handler":"channelgate_api"`, `"operator_secret":"example-operator-secret"`,
+	for _, want := range []string{`"handler":"channelgate_api"`, `"operator_secret":"{env.CHANNELGATE_ADMIN_TOKEN}"`,
 		`"path":["/api","/api/*"]`, `"handler":"channelgate"`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("adapted config lacks %s:\n%s", want, s)
 		}
+	}
+	if strings.Contains(s, secret) {
+		t.Errorf("adapted config holds the operator secret:\n%s", s)
 	}
 }

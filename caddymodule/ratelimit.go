@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -59,11 +60,9 @@ type FailureLimitConfig struct {
 	limiter *limiter.Limiter
 }
 
-// provisionFailureLimit builds the limiter (none when disabled).
+// provisionFailureLimit builds the limiter (one that never limits when
+// FailureLimit is negative).
 func (c *FailureLimitConfig) provisionFailureLimit() error {
-	if c.FailureLimit < 0 {
-		return nil
-	}
 	limit, window := c.FailureLimit, time.Duration(c.FailureWindow)
 	if limit == 0 {
 		limit = defaultFailureLimit
@@ -128,7 +127,7 @@ func (c *FailureLimitConfig) unmarshalFailureLimit(d *caddyfile.Dispenser) error
 // limited; it reports whether it answered. Limited requests never reach
 // the store.
 func (h *Handler) throttle(w http.ResponseWriter, r *http.Request, secret string) (bool, error) {
-	if secret == "" || h.limiter == nil {
+	if secret == "" {
 		return false, nil
 	}
 	wait := h.limiter.Wait(clientKey(r))
@@ -148,10 +147,25 @@ func retryAfter(wait time.Duration) int { return int(math.Ceil(wait.Seconds())) 
 // noteFailure counts a refused token against the request's address.
 // Requests without a token (reason no_token) do not count.
 func (h *Handler) noteFailure(r *http.Request, reason tokenstore.Reason) {
-	if h.limiter == nil || reason == tokenstore.ReasonNoToken {
+	if reason == tokenstore.ReasonNoToken {
 		return
 	}
 	h.limiter.Fail(clientKey(r))
+}
+
+// loginLimits holds one password limit per database file, shared by
+// every handler on it (the API, the pages) and kept across
+// configuration reloads, so that neither alternating between them nor
+// a reload gives a guesser more tries.
+var loginLimits sync.Map // path → *limiter.Logins
+
+// loginLimit is the password limit of the database at path.
+func loginLimit(path string) *limiter.Logins {
+	if l, ok := loginLimits.Load(path); ok {
+		return l.(*limiter.Logins)
+	}
+	l, _ := loginLimits.LoadOrStore(path, limiter.NewLogins(limiter.LoginsConfig{}))
+	return l.(*limiter.Logins)
 }
 
 // clientKey is the address failures are counted by: Caddy's client IP
