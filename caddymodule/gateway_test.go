@@ -47,7 +47,7 @@ func testPorts() (int, int) {
 
 // operatorSecret is the test gateway's site-administrator secret for the
 // API at /api.
-const operatorSecret = "operator-secret-for-tests"
+const operatorSecret = "operator-secret-for-tests-0123456789"
 
 // site is what differs between test gateways; one builder (caddyfile)
 // renders every variant.
