@@ -189,8 +189,17 @@ type held struct {
 
 // Reserve counts an attempt under every key before it is checked, or
 // under none: when one key must wait, the reservations already made are
-// taken back and the wait is returned with a nil Attempt.
+// taken back and the wait is returned with a nil Attempt. A refused
+// attempt adds no key to any table, so refused requests cannot push
+// other keys' counts out.
 func Reserve(keys ...Key) (*Attempt, time.Duration) {
+	var wait time.Duration
+	for _, k := range keys {
+		wait = max(wait, k.Limiter.Wait(k.Key))
+	}
+	if wait > 0 {
+		return nil, wait
+	}
 	a := &Attempt{held: make([]held, 0, len(keys))}
 	for _, k := range keys {
 		c, wait := k.Limiter.reserve(k.Key)

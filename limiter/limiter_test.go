@@ -74,10 +74,13 @@ func TestReserveSettle(t *testing.T) {
 	if _, wait := Reserve(keys...); wait != time.Minute {
 		t.Fatalf("after two failures: wait %v, want the window", wait)
 	}
-	// a refused; b's reservation made on the way was taken back: b still
-	// holds exactly the two failures.
+	// b holds exactly the two failures, and a refused attempt under a
+	// new key adds it nowhere.
 	if got := b.keys.Values()[0].failures; got != 2 {
 		t.Fatalf("b counts %d, want 2", got)
+	}
+	if at, _ := Reserve(Key{a, "k"}, Key{b, "new"}); at != nil || b.keys.Contains("new") {
+		t.Fatalf("refused attempt: %v, b keys %v", at, b.keys.Keys())
 	}
 	c.Advance(time.Minute)
 	if at, _ := Reserve(keys...); at == nil {
