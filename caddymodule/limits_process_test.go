@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,10 +30,11 @@ type limitsSite struct {
 	client   *http.Client
 }
 
-// startLimitsSite starts Caddy with apiOptions in the channelgate_api
-// block, waits until it serves (when ready) and returns it. The storage
-// holds a public index, /open/noarch/repodata.json.
-func startLimitsSite(t *testing.T, apiOptions string, ready bool) *limitsSite {
+// startLimitsSite starts Caddy (binary, a build of this test binary) with
+// apiOptions in the channelgate_api block, waits until it serves (when
+// ready) and returns it. The storage holds a public index,
+// /open/noarch/repodata.json.
+func startLimitsSite(t *testing.T, binary, apiOptions string, ready bool) *limitsSite {
 	t.Helper()
 	home := t.TempDir()
 	adminPort, sitePort := procFreePort(t), procFreePort(t)
@@ -67,7 +70,7 @@ http://:%d {
 `, adminPort, sitePort, filepath.Join(home, "db"), apiOptions, filepath.Join(home, "db"), storage)
 	path := filepath.Join(home, "Caddyfile")
 	procWriteFile(t, path, []byte(config))
-	p := startCaddy(t, home, "caddy", path, adminPort, sitePort)
+	p := startBinary(t, binary, home, "caddy", path, adminPort, sitePort)
 	s := &limitsSite{caddyProcess: p, adminURL: fmt.Sprintf("http://localhost:%d", adminPort),
 		client: &http.Client{Timeout: time.Minute}}
 	if ready {
@@ -134,7 +137,7 @@ func (s *limitsSite) createUser(t *testing.T, name, password string) {
 // tokens were never limited.)
 func TestAPILimitsBehindProxy(t *testing.T) {
 	const pass = "correct horse battery"
-	s := startLimitsSite(t, "operator_secret "+operatorSecret, true)
+	s := startLimitsSite(t, testBinary, "operator_secret "+operatorSecret, true)
 	s.createUser(t, "alice", pass)
 
 	for i := range 5 {
@@ -181,7 +184,7 @@ func TestOperatorSecretAtProvision(t *testing.T) {
 		{"file", "operator_secret_file " + file},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := startLimitsSite(t, tc.options, true)
+			s := startLimitsSite(t, testBinary, tc.options, true)
 			status, config, err := procGet(s.client, s.adminURL, "/config/", nil, nil)
 			if err != nil || status != 200 {
 				t.Fatalf("GET /config/: %d %v", status, err)
@@ -201,7 +204,7 @@ func TestOperatorSecretAtProvision(t *testing.T) {
 
 	t.Run("short secret", func(t *testing.T) {
 		t.Setenv("CHANNELGATE_TEST_OPERATOR", "hunter2")
-		s := startLimitsSite(t, "operator_secret {env.CHANNELGATE_TEST_OPERATOR}", false)
+		s := startLimitsSite(t, testBinary, "operator_secret {env.CHANNELGATE_TEST_OPERATOR}", false)
 		if code, err := s.exitCode(time.Minute); err != nil || code == 0 {
 			t.Fatalf("caddy with a 7-character operator secret: exit %d %v", code, err)
 		}
@@ -210,7 +213,7 @@ func TestOperatorSecretAtProvision(t *testing.T) {
 		}
 	})
 	t.Run("no operator", func(t *testing.T) {
-		s := startLimitsSite(t, "", true)
+		s := startLimitsSite(t, testBinary, "", true)
 		if out := s.output(); !strings.Contains(out, "no operator secret configured") {
 			t.Fatalf("no warning about the missing operator:\n%s", out)
 		}
@@ -223,11 +226,12 @@ func TestOperatorSecretAtProvision(t *testing.T) {
 // keep Caddy's peak resident memory (VmHWM) under 300 MB above its idle
 // memory, and public downloads keep being served meanwhile. The peak,
 // the answers and the downloads' latency are logged for RELIABILITY.md;
-// latency is not asserted (the machine is shared).
+// latency is not asserted (the machine is shared). Caddy runs without
+// the race detector, whose shadow memory would be measured too.
 func TestLoginStormMemory(t *testing.T) {
 	const logins = 300
 	const bound = 300 << 20
-	s := startLimitsSite(t, "", true)
+	s := startLimitsSite(t, withoutRace(t), "", true)
 	for range 20 { // warm up the download path
 		s.call(t, "GET", "/open/noarch/repodata.json", "192.0.2.1", "", nil)
 	}
@@ -290,6 +294,21 @@ func TestLoginStormMemory(t *testing.T) {
 	if peak-idle > bound {
 		t.Fatalf("peak RSS %d MB above idle, bound %d MB", (peak-idle)>>20, bound>>20)
 	}
+}
+
+// withoutRace returns this test binary, rebuilt without the race
+// detector if it has it.
+func withoutRace(t *testing.T) string {
+	t.Helper()
+	info, ok := debug.ReadBuildInfo()
+	if !ok || !slices.Contains(info.Settings, debug.BuildSetting{Key: "-race", Value: "true"}) {
+		return testBinary
+	}
+	binary := filepath.Join(t.TempDir(), "caddymodule.test")
+	if out, err := exec.Command("go", "test", "-c", "-o", binary, ".").CombinedOutput(); err != nil {
+		t.Fatalf("building the tests without -race: %v\n%s", err, out)
+	}
+	return binary
 }
 
 // procMemory reads a size field (VmRSS, VmHWM) of /proc/<pid>/status, in

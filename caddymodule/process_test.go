@@ -76,11 +76,17 @@ func procFreePort(t testing.TB) int {
 // home so that it writes nothing outside the test's folder.
 func caddyCommand(t testing.TB, home string, args ...string) *exec.Cmd {
 	t.Helper()
+	return binaryCommand(t, testBinary, home, args...)
+}
+
+// binaryCommand is caddyCommand with another build of this test binary.
+func binaryCommand(t testing.TB, binary, home string, args ...string) *exec.Cmd {
+	t.Helper()
 	raw, err := json.Marshal(args)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(testBinary)
+	cmd := exec.Command(binary)
 	cmd.Env = append(os.Environ(),
 		asCaddyEnv+"=1",
 		caddyArgsEnv+"="+string(raw),
@@ -191,13 +197,19 @@ type caddyProcess struct {
 // t.Cleanup kills it if it still runs.
 func startCaddy(t testing.TB, home, name, config string, adminPort, sitePort int) *caddyProcess {
 	t.Helper()
+	return startBinary(t, testBinary, home, name, config, adminPort, sitePort)
+}
+
+// startBinary is startCaddy with another build of this test binary.
+func startBinary(t testing.TB, binary, home, name, config string, adminPort, sitePort int) *caddyProcess {
+	t.Helper()
 	logPath := filepath.Join(home, name+".log")
 	log, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer log.Close()
-	cmd := caddyCommand(t, home, "run", "--config", config, "--adapter", "caddyfile")
+	cmd := binaryCommand(t, binary, home, "run", "--config", config, "--adapter", "caddyfile")
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
