@@ -92,6 +92,9 @@ func (s *Store) PutGroup(actor Actor, org, name string, perm Perm) (*Group, erro
 		var err error
 		g, err = getGroup(w, org, name)
 		if isNotFound(err) {
+			if err := checkRoom(w, bucketGroups, key(org, ""), MaxGroupsPerOrg, "the groups of "+org); err != nil {
+				return err
+			}
 			g, err = &Group{Org: org, Name: name, Members: []string{}, Packages: []string{}}, nil
 		}
 		if err != nil {

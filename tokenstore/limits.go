@@ -13,6 +13,11 @@ const (
 	// MaxListLen bounds the lists kept in one record: a group's members
 	// and packages, a package's collaborators.
 	MaxListLen = 1000
+	// MaxPackagesPerChannel bounds the package records (one per name and
+	// kind) a channel registers: every gateway keeps them all in memory.
+	MaxPackagesPerChannel = 10000
+	// MaxGroupsPerOrg bounds an organization's groups.
+	MaxGroupsPerOrg = 1000
 	// DefaultMaxTokensPerAccount is Options.MaxTokensPerAccount's default.
 	DefaultMaxTokensPerAccount = 1000
 )
@@ -32,4 +37,26 @@ func checkListLen(what string, n, max int) error {
 		return invalidf("%s may hold at most %d entries", what, max)
 	}
 	return nil
+}
+
+// countUpTo counts the keys of bucket that start with prefix, reading at
+// most limit of them.
+func countUpTo(tx Tx, bucket string, prefix []byte, limit int) (int, error) {
+	n := 0
+	err := tx.ForEach(bucket, prefix, func(_, _ []byte) error {
+		if n++; n >= limit {
+			return errStop
+		}
+		return nil
+	})
+	return n, err
+}
+
+// checkRoom refuses one more record under prefix when limit are there.
+func checkRoom(tx Tx, bucket string, prefix []byte, limit int, what string) error {
+	n, err := countUpTo(tx, bucket, prefix, limit)
+	if err != nil {
+		return err
+	}
+	return checkListLen(what, n, limit)
 }

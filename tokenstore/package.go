@@ -145,6 +145,9 @@ func (s *Store) editPackages(actor Actor, channel string, kinds []Kind, name str
 			norm := NormalizeName(kind, name)
 			p, err := getPackage(w, channel, kind, norm)
 			if create && isNotFound(err) {
+				if err := checkRoom(w, bucketPackages, key(channel, ""), MaxPackagesPerChannel, "the packages of "+channel); err != nil {
+					return err
+				}
 				p, err = &Package{Channel: channel, Name: norm, Kind: kind, Collaborators: []string{}, Created: s.now().UTC()}, nil
 			}
 			if err != nil {

@@ -293,7 +293,24 @@ func TestStoredTextLimits(t *testing.T) {
 			return err
 		}
 		p.Collaborators = full
-		return putJSON(w, bucketPackages, packageKey("alice", Conda, "priv"), p)
+		if err := putJSON(w, bucketPackages, packageKey("alice", Conda, "priv"), p); err != nil {
+			return err
+		}
+		// dave's channel registers as many packages as it may, and
+		// vault holds as many groups as it may.
+		for i := range MaxPackagesPerChannel {
+			n := fmt.Sprintf("p%d", i)
+			if err := putJSON(w, bucketPackages, packageKey("dave", Conda, n), &Package{Channel: "dave", Name: n, Kind: Conda}); err != nil {
+				return err
+			}
+		}
+		for i := range MaxGroupsPerOrg - 1 { // vault has auditors
+			n := fmt.Sprintf("g%d", i)
+			if err := putJSON(w, bucketGroups, key("vault", n), &Group{Org: "vault", Name: n, Perm: PermRead}); err != nil {
+				return err
+			}
+		}
+		return nil
 	}))
 	for _, tc := range []struct {
 		name, msg string
@@ -324,6 +341,14 @@ func TestStoredTextLimits(t *testing.T) {
 		}},
 		{"collaborators", "the collaborators of alice/priv may hold at most 1000 entries", func() error {
 			return s.SetCollaborator(testActor, "alice", Conda, "priv", "dave", true)
+		}},
+		{"packages of a channel", "the packages of dave may hold at most 10000 entries", func() error {
+			_, err := s.PutPackage(testActor, "dave", PyPI, "one-more", false, "")
+			return err
+		}},
+		{"groups of an organization", "the groups of vault may hold at most 1000 entries", func() error {
+			_, err := s.PutGroup(testActor, "vault", "one-more", PermRead)
+			return err
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -231,13 +231,8 @@ func (w *writeTx) countToken(owner string) error {
 	}
 	n, ok := w.ownerTokens[owner]
 	if !ok {
-		err := w.ForEach(bucketTokenName, key(owner, ""), func(_, _ []byte) error {
-			if n++; n >= limit {
-				return errStop
-			}
-			return nil
-		})
-		if err != nil {
+		var err error
+		if n, err = countUpTo(w, bucketTokenName, key(owner, ""), limit); err != nil {
 			return err
 		}
 	}
