@@ -40,6 +40,8 @@ func Run(t *testing.T, open Open, peer Peer) {
 		{"SerializableCounter", serializableCounter},
 		{"StoreTokenLifecycle", storeTokenLifecycle},
 		{"StoreUniqueNames", storeUniqueNames},
+		{"StoreTokenCap", storeTokenCap},
+		{"StoreRevokeCascade", storeRevokeCascade},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
