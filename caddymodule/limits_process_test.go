@@ -51,6 +51,9 @@ func startLimitsSite(t *testing.T, binary, apiOptions string, ready bool) *limit
 	}
 }
 http://:%d {
+	handle /metrics {
+		metrics
+	}
 	@api path /api /api/*
 	handle @api {
 		uri strip_prefix /api
@@ -150,6 +153,11 @@ func TestAPILimitsBehindProxy(t *testing.T) {
 	}
 	if status, _, body := s.call(t, "GET", "/api/user", "203.0.113.2", "basic alice:"+pass, nil); status != 200 {
 		t.Fatalf("the owner from another client: %d %s", status, body)
+	}
+	// Seven hashes ran: alice's creation, five wrong passwords, the
+	// right one from the other client; the refused one ran none.
+	if _, _, metrics := s.call(t, "GET", "/metrics", "192.0.2.1", "", nil); !strings.Contains(metrics, "channelgate_password_check_seconds_count 7\n") {
+		t.Errorf("password hashes not counted as 7 in /metrics:\n%s", metrics)
 	}
 
 	for i := range defaultFailureLimit {

@@ -26,6 +26,13 @@ var (
 		Buckets:   prometheus.ExponentialBuckets(1e-6, 4, 10),
 	})
 
+	passwordSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: "channelgate",
+		Name:      "password_check_seconds",
+		Help:      "Time of password hashes (argon2id, at most max_password_checks at once), unknown names included.",
+		Buckets:   prometheus.ExponentialBuckets(0.005, 2, 10),
+	})
+
 	storeStats = storeCollector{
 		hits:      prometheus.NewDesc("channelgate_cache_hits_total", "Token cache hits.", nil, nil),
 		misses:    prometheus.NewDesc("channelgate_cache_misses_total", "Token cache misses (store reads).", nil, nil),
@@ -75,9 +82,11 @@ func countDecision(r tokenstore.Reason) { decisionCounters[r].Inc() }
 
 func observeLookup(d time.Duration) { lookupSeconds.Observe(d.Seconds()) }
 
+func observePasswordCheck(d time.Duration) { passwordSeconds.Observe(d.Seconds()) }
+
 // registerMetrics adds the collectors to a registry, once.
 func registerMetrics(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{decisionsTotal, lookupSeconds, storeStats} {
+	for _, c := range []prometheus.Collector{decisionsTotal, lookupSeconds, passwordSeconds, storeStats} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {

@@ -51,7 +51,8 @@ func acquireStore(c StoreConfig) (*tokenstore.Store, string, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("creating folder for %s: %v", path, err)
 		}
-		s, err := tokenstore.OpenFile(path, tokenstore.Options{CacheSize: c.CacheSize, ObserveLookup: observeLookup})
+		s, err := tokenstore.OpenFile(path, tokenstore.Options{CacheSize: c.CacheSize, ObserveLookup: observeLookup,
+			ObservePasswordCheck: observePasswordCheck})
 		if errors.Is(err, tokenstore.ErrLocked) {
 			return nil, fmt.Errorf("%w: %s is locked by another process (another Caddy? use 'caddy reload')", err, path)
 		}
