@@ -26,9 +26,9 @@ func init() {
 // works with `anaconda config --set url https://HOST/api`. It answers every
 // request itself.
 type APIHandler struct {
-	// DB and CacheSize must name the same database as the channelgate
-	// handler, so that a revocation here reaches the gateway's cache at
-	// once (both default to the same file).
+	// DB, Store and CacheSize should name the same store as the
+	// channelgate handler, so that both share one open store (both
+	// default to the same file).
 	StoreConfig
 
 	// OperatorSecret acts as site administrator when presented as
@@ -63,8 +63,8 @@ type APIHandler struct {
 	// negative disables the cap.
 	MaxTokens int `json:"max_tokens,omitempty"`
 
-	dbPath string
-	api    http.Handler
+	storeKey string
+	api      http.Handler
 }
 
 // CaddyModule returns the Caddy module information.
@@ -87,18 +87,21 @@ func (a *APIHandler) Provision(ctx caddy.Context) error {
 	if err := a.provisionFailureLimit(); err != nil {
 		return err
 	}
-	store, path, err := acquireStore(a.StoreConfig)
+	if err := a.provisionStore(ctx); err != nil {
+		return err
+	}
+	store, key, err := acquireStore(a.StoreConfig)
 	if err != nil {
 		return err
 	}
-	a.dbPath = path
+	a.storeKey = key
 	store.SetMaxTokensPerAccount(a.MaxTokens)
 	store.SetServedChannels(a.servedChannels(ctx))
 	store.SetMaxPasswordChecks(a.MaxPasswordChecks)
 	a.api = admin.New(store, admin.Config{
 		OperatorSecret: secret,
 		OpenSignup:     a.OpenSignup,
-		Logins:         loginLimit(path),
+		Logins:         loginLimit(key),
 		SecretFailures: a.limiter,
 		ClientAddress:  clientIP,
 		Logger:         ctx.Slogger(), // store failures go to Caddy's log, not the process's stderr
@@ -119,10 +122,10 @@ func (a *APIHandler) servedChannels(ctx caddy.Context) tokenstore.ServedChannels
 
 // Cleanup releases the store.
 func (a *APIHandler) Cleanup() error {
-	if a.dbPath == "" {
+	if a.storeKey == "" {
 		return nil
 	}
-	return releaseStore(a.dbPath)
+	return releaseStore(a.storeKey)
 }
 
 // ServeHTTP answers an API call.

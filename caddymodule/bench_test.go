@@ -113,7 +113,7 @@ func benchHandler(b *testing.B) (*Handler, string) {
 	if h.layout, err = parseStorageTemplate(""); err != nil {
 		b.Fatal(err)
 	}
-	if h.store, h.dbPath, err = acquireStore(cfg); err != nil {
+	if h.store, h.storeKey, err = acquireStore(cfg); err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = h.Cleanup() })

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -23,6 +24,7 @@ func init() {
 //
 //	channelgate [<matcher>] {
 //	    db                    <path>
+//	    store                 bbolt [<path>] | etcd [<endpoints> [<prefix>]] [{...}]
 //	    cache_size            <entries>
 //	    storage_path          <template>
 //	    unregistered_channels public|private
@@ -105,10 +107,13 @@ func (cg *Handler) unmarshalSize(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-// unmarshalStoreOption reads db and cache_size, which the API directive
-// shares. It reports whether the current option was one of them.
+// unmarshalStoreOption reads db, store and cache_size, which the API
+// directive shares. It reports whether the current option was one of
+// them.
 func (c *StoreConfig) unmarshalStoreOption(d *caddyfile.Dispenser) (bool, error) {
 	switch d.Val() {
+	case "store":
+		return true, c.unmarshalStore(d)
 	case "db":
 		if !d.AllArgs(&c.DB) {
 			return true, d.ArgErr()
@@ -127,4 +132,23 @@ func (c *StoreConfig) unmarshalStoreOption(d *caddyfile.Dispenser) (bool, error)
 		return false, nil
 	}
 	return true, nil
+}
+
+// unmarshalStore reads `store <backend> [<args>] [{ ... }]`, the backend
+// being a channelgate.stores module (bbolt, etcd) that parses the rest;
+// etcd endpoints in place of the name mean etcd.
+func (c *StoreConfig) unmarshalStore(d *caddyfile.Dispenser) error {
+	if !d.NextArg() {
+		return d.ArgErr()
+	}
+	name := d.Val()
+	if isEndpointList(name) {
+		name = "etcd"
+	}
+	unm, err := caddyfile.UnmarshalModule(d, "channelgate.stores."+name)
+	if err != nil {
+		return err
+	}
+	c.Store = caddyconfig.JSONModuleObject(unm, "backend", name, nil)
+	return nil
 }

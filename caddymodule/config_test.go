@@ -25,6 +25,17 @@ func TestConfigErrors(t *testing.T) {
 		{"cache_size lots", "cache_size"},
 		{"storage_path /{nope}", "{nope}"},
 		{"no_such_option 1", `unknown channelgate option "no_such_option"`},
+		{"store", "wrong argument count"},
+		{"store nosuch", "channelgate.stores.nosuch"},
+		{"store bbolt a.db b.db", "wrong argument count"},
+		{"store bbolt a.db {\n\t\t\tpath b.db\n\t\t}", "bbolt takes no block"},
+		{"store etcd", "etcd store: no endpoints"},
+		{"store etcd http://127.0.0.1:1 /p/ extra", "wrong argument count"},
+		{"store etcd http://127.0.0.1:1 {\n\t\t\tstale_after soon\n\t\t}", `stale_after must be a positive duration such as 5s, not "soon"`},
+		{"store etcd http://127.0.0.1:1 {\n\t\t\tcolour blue\n\t\t}", `unknown etcd store option "colour"`},
+		{"store etcd http://127.0.0.1:1 {\n\t\t\ttls_cert c.pem\n\t\t}", "tls_cert and tls_key go together"},
+		// Nothing listens on port 1: the gateway does not start.
+		{"store http://127.0.0.1:1 {\n\t\t\trequest_timeout 200ms\n\t\t}", "etcd http://127.0.0.1:1"},
 	} {
 		t.Run(tc.option, func(t *testing.T) {
 			caddyfile := fmt.Sprintf("{\n\tadmin off\n}\nhttp://localhost:9 {\n\tchannelgate {\n\t\tdb %s\n\t\t%s\n\t}\n\trespond ok\n}\n", db, tc.option)
@@ -81,4 +92,26 @@ func validateCaddyfile(text string) error {
 		return err
 	}
 	return caddy.Validate(&cfg)
+}
+
+// TestStoreCaddyfile checks the JSON of the store option's forms.
+func TestStoreCaddyfile(t *testing.T) {
+	for _, tc := range []struct{ option, want string }{
+		{"store bbolt /var/lib/cg.db", `"store":{"backend":"bbolt","path":"/var/lib/cg.db"}`},
+		{"store http://10.0.0.1:2379,http://10.0.0.2:2379", `"store":{"backend":"etcd","endpoints":["http://10.0.0.1:2379","http://10.0.0.2:2379"]}`},
+		{"store http://10.0.0.1:2379 /cg/", `"store":{"backend":"etcd","endpoints":["http://10.0.0.1:2379"],"prefix":"/cg/"}`},
+		{"store etcd {\n\t\t\tendpoints https://a:2379 https://b:2379,https://c:2379\n\t\t\tprefix /x/\n\t\t\ttls_cert c.pem\n\t\t\ttls_key k.pem\n\t\t\ttls_ca ca.pem\n\t\t\tusername gw\n\t\t\tpassword {env.ETCD_PW}\n\t\t\tstale_after 2s\n\t\t}",
+			`"store":{"backend":"etcd","endpoints":["https://a:2379","https://b:2379","https://c:2379"],"password":"{env.ETCD_PW}","prefix":"/x/","stale_after":2000000000,"tls_ca":"ca.pem","tls_cert":"c.pem","tls_key":"k.pem","username":"gw"}`},
+	} {
+		t.Run(tc.option, func(t *testing.T) {
+			caddyfile := fmt.Sprintf("http://localhost:9 {\n\tchannelgate {\n\t\t%s\n\t}\n\trespond ok\n}\n", tc.option)
+			raw, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(caddyfile), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(raw), tc.want) {
+				t.Fatalf("JSON %s\nwant it to contain %s", raw, tc.want)
+			}
+		})
+	}
 }

@@ -15,12 +15,40 @@ import (
 // environment when the API starts: the adapted configuration holds the
 // placeholder, never the secret.
 func TestCaddyfileExample(t *testing.T) {
+	const secret = "example-operator-secret-0123456789"
+	t.Setenv("CHANNELGATE_ADMIN_TOKEN", secret)
+	s := adaptExample(t)
+	for _, want := range []string{`"handler":"channelgate_api"`, `"operator_secret":"{env.CHANNELGATE_ADMIN_TOKEN}"`,
+		`"path":["/api","/api/*"]`, `"handler":"channelgate"`, `"store":{"backend":"bbolt"}`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("adapted config lacks %s:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, secret) {
+		t.Errorf("adapted config holds the operator secret:\n%s", s)
+	}
+}
+
+// TestCaddyfileExampleEtcd: with CHANNELGATE_ETCD (and a prefix) set, the
+// example's gateway and API use etcd.
+func TestCaddyfileExampleEtcd(t *testing.T) {
+	t.Setenv("CHANNELGATE_ETCD", "http://10.0.0.1:2379,http://10.0.0.2:2379")
+	t.Setenv("CHANNELGATE_ETCD_PREFIX", "/cg/")
+	s := adaptExample(t)
+	want := `"store":{"backend":"etcd","endpoints":["http://10.0.0.1:2379","http://10.0.0.2:2379"],"prefix":"/cg/"}`
+	if strings.Count(s, want) != 2 {
+		t.Errorf("adapted config lacks %s twice (gateway and API):\n%s", want, s)
+	}
+}
+
+// adaptExample adapts the repository's Caddyfile.example with the
+// current environment and returns its JSON.
+func adaptExample(t *testing.T) string {
+	t.Helper()
 	body, err := os.ReadFile("../Caddyfile.example")
 	if err != nil {
 		t.Fatal(err)
 	}
-	const secret = "example-operator-secret-0123456789"
-	t.Setenv("CHANNELGATE_ADMIN_TOKEN", secret)
 	cfg, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt(body, map[string]any{"filename": "Caddyfile.example"})
 	if err != nil {
 		t.Fatal(err)
@@ -32,14 +60,5 @@ func TestCaddyfileExample(t *testing.T) {
 	if err := json.Unmarshal(cfg, &v); err != nil {
 		t.Fatal(err)
 	}
-	s := string(cfg)
-	for _, want := range []string{`"handler":"channelgate_api"`, `"operator_secret":"{env.CHANNELGATE_ADMIN_TOKEN}"`,
-		`"path":["/api","/api/*"]`, `"handler":"channelgate"`} {
-		if !strings.Contains(s, want) {
-			t.Errorf("adapted config lacks %s:\n%s", want, s)
-		}
-	}
-	if strings.Contains(s, secret) {
-		t.Errorf("adapted config holds the operator secret:\n%s", s)
-	}
+	return string(cfg)
 }

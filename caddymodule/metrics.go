@@ -86,7 +86,7 @@ func observePasswordCheck(d time.Duration) { passwordSeconds.Observe(d.Seconds()
 
 // registerMetrics adds the collectors to a registry, once.
 func registerMetrics(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{decisionsTotal, lookupSeconds, passwordSeconds, storeStats} {
+	for _, c := range []prometheus.Collector{decisionsTotal, lookupSeconds, passwordSeconds, storeStats, etcdStats} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {

@@ -64,7 +64,7 @@ type Handler struct {
 
 	store              *tokenstore.Store
 	indexes            *indexViews
-	dbPath             string
+	storeKey           string
 	layout             storageTemplate
 	unregisteredPublic bool
 	hidePrivate        bool
@@ -102,7 +102,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.indexes, err = newIndexViews(h.IndexCacheBytes, h.MaxIndexBytes); err != nil {
 		return err
 	}
-	h.store, h.dbPath, err = acquireStore(h.StoreConfig)
+	if err = h.provisionStore(ctx); err != nil {
+		return err
+	}
+	h.store, h.storeKey, err = acquireStore(h.StoreConfig)
 	return err
 }
 
@@ -123,10 +126,10 @@ func (h *Handler) Cleanup() error {
 	if h.indexes != nil {
 		h.indexes.codec.Close()
 	}
-	if h.dbPath == "" {
+	if h.storeKey == "" {
 		return nil
 	}
-	return releaseStore(h.dbPath)
+	return releaseStore(h.storeKey)
 }
 
 // Interface guards

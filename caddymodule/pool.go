@@ -1,65 +1,110 @@
 package caddymodule
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/channelgate/channelgate/tokenstore"
+	"github.com/channelgate/channelgate/tokenstore/etcdstore"
 )
 
-// stores shares one open Store per database file across handlers and
-// configuration reloads: bbolt locks its file, so a reload that opened it
-// again would wait on itself. The last handler to let go closes it.
+// stores shares one open Store per backend state (a bbolt file, an etcd
+// cluster and prefix) across handlers and configuration reloads: bbolt
+// locks its file, so a reload that opened it again would wait on itself,
+// and one etcd watch per process is enough. The last handler to let go
+// closes it.
 var stores = caddy.NewUsagePool()
 
-// openStores lists the stores currently in the pool, for the metrics
-// collector.
-var openStores sync.Map // path → *tokenstore.Store
+// openStores lists the stores currently in the pool, and etcdBackends
+// the etcd backends among their backends, for the metrics collectors.
+var (
+	openStores   sync.Map // key → *tokenstore.Store
+	etcdBackends sync.Map // key → *etcdstore.Backend
+)
 
-// StoreConfig says which database to open and how to tune it.
+// StoreConfig says where the store keeps its state and how to tune it.
 type StoreConfig struct {
-	// DB is the bbolt file. Default: channelgate/channelgate.db in Caddy's
-	// data directory.
+	// DB is the bbolt file of the default store (and of a bbolt Store
+	// without a path). Default: channelgate/channelgate.db in Caddy's
+	// data directory. Not used with an etcd Store.
 	DB string `json:"db,omitempty"`
+	// Store is the backend as a guest module of namespace
+	// channelgate.stores, named by its "backend" key: "bbolt" or "etcd".
+	// Default: bbolt at DB.
+	Store json.RawMessage `json:"store,omitempty" caddy:"namespace=channelgate.stores inline_key=backend"`
 	// CacheSize is the number of token lookups kept in memory. Default
 	// 10000.
 	CacheSize int `json:"cache_size,omitempty"`
+
+	backend StoreBackend
 }
 
-func (c *StoreConfig) dbPath() (string, error) {
-	p := c.DB
-	if p == "" {
-		p = filepath.Join(caddy.AppDataDir(), "channelgate", "channelgate.db")
+// StoreBackend is what a channelgate.stores module provides: the backend
+// the Store runs on.
+type StoreBackend interface {
+	// StoreKey names the state the backend reaches: handlers whose keys
+	// are equal share one open Store.
+	StoreKey() (string, error)
+	// OpenBackend opens (or connects to) the state.
+	OpenBackend() (tokenstore.Backend, error)
+}
+
+// provisionStore loads the configured store module (bbolt at DB when none
+// is configured).
+func (c *StoreConfig) provisionStore(ctx caddy.Context) error {
+	if c.Store == nil {
+		return nil
 	}
-	return filepath.Abs(p)
+	m, err := ctx.LoadModule(c, "Store")
+	if err != nil {
+		return fmt.Errorf("loading channelgate store: %w", err)
+	}
+	c.backend = m.(StoreBackend)
+	if b, ok := c.backend.(*BoltStore); ok && b.Path == "" {
+		b.Path = c.DB
+	}
+	return nil
 }
 
-// acquireStore returns the shared store for the configured file, opening
-// it if no handler holds it yet. Every successful call must be paired with
-// releaseStore.
+// storeBackend is the configured backend, bbolt at DB by default.
+func (c *StoreConfig) storeBackend() StoreBackend {
+	if c.backend != nil {
+		return c.backend
+	}
+	return &BoltStore{Path: c.DB}
+}
+
+// acquireStore returns the shared store for the configured backend,
+// opening it if no handler holds it yet. Every successful call must be
+// paired with releaseStore of the key it returns.
 func acquireStore(c StoreConfig) (*tokenstore.Store, string, error) {
-	path, err := c.dbPath()
+	sb := c.storeBackend()
+	key, err := sb.StoreKey()
 	if err != nil {
 		return nil, "", err
 	}
-	val, _, err := stores.LoadOrNew(path, func() (caddy.Destructor, error) {
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("creating folder for %s: %v", path, err)
-		}
-		s, err := tokenstore.OpenFile(path, tokenstore.Options{CacheSize: c.CacheSize, ObserveLookup: observeLookup,
-			ObservePasswordCheck: observePasswordCheck})
+	val, _, err := stores.LoadOrNew(key, func() (caddy.Destructor, error) {
+		be, err := sb.OpenBackend()
 		if errors.Is(err, tokenstore.ErrLocked) {
-			return nil, fmt.Errorf("%w: %s is locked by another process (another Caddy? use 'caddy reload')", err, path)
+			return nil, fmt.Errorf("%w (another Caddy? use 'caddy reload')", err)
 		}
 		if err != nil {
 			return nil, err
 		}
-		openStores.Store(path, s)
+		s, err := tokenstore.Open(be, tokenstore.Options{CacheSize: c.CacheSize, ObserveLookup: observeLookup,
+			ObservePasswordCheck: observePasswordCheck})
+		if err != nil {
+			be.Close()
+			return nil, err
+		}
+		openStores.Store(key, s)
+		if eb, ok := be.(*etcdstore.Backend); ok {
+			etcdBackends.Store(key, eb)
+		}
 		return s, nil
 	})
 	if err != nil {
@@ -67,14 +112,15 @@ func acquireStore(c StoreConfig) (*tokenstore.Store, string, error) {
 	}
 	s := val.(*tokenstore.Store)
 	s.SetCacheSize(c.CacheSize)
-	return s, path, nil
+	return s, key, nil
 }
 
 // releaseStore gives a store back; the last release closes it.
-func releaseStore(path string) error {
-	deleted, err := stores.Delete(path)
+func releaseStore(key string) error {
+	deleted, err := stores.Delete(key)
 	if deleted {
-		openStores.Delete(path)
+		openStores.Delete(key)
+		etcdBackends.Delete(key)
 	}
 	return err
 }

@@ -102,6 +102,8 @@ func binaryCommand(t testing.TB, binary, home string, args ...string) *exec.Cmd 
 type processConfig struct {
 	AdminPort, SitePort int
 	DB, Storage         string
+	// Store, when set, is a store option used instead of db.
+	Store string
 	// CacheSize, StoragePath and Header (the value of an X-Config-Gen
 	// response header) are left out when empty.
 	CacheSize   int
@@ -127,7 +129,11 @@ var processGatewayOptions = func() string {
 // 127.0.0.1.
 func processCaddyfile(c processConfig) string {
 	var opts strings.Builder
-	fmt.Fprintf(&opts, "db %s\n", c.DB)
+	if c.Store != "" {
+		fmt.Fprintf(&opts, "%s\n", c.Store)
+	} else {
+		fmt.Fprintf(&opts, "db %s\n", c.DB)
+	}
 	if c.CacheSize > 0 {
 		fmt.Fprintf(&opts, "\t\t\tcache_size %d\n", c.CacheSize)
 	}
