@@ -60,6 +60,10 @@ type Tx interface {
 	ForEachFrom(bucket string, start []byte, fn func(k, v []byte) error) error
 	// NextSequence returns a per-bucket counter, increased on every call.
 	NextSequence(bucket string) (uint64, error)
+	// Sequence is the bucket's counter as NextSequence last returned it
+	// (0 if never), and SetSequence sets it: for copying a store.
+	Sequence(bucket string) uint64
+	SetSequence(bucket string, n uint64) error
 	// Count returns the number of keys in a bucket.
 	Count(bucket string) int
 }

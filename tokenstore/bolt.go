@@ -164,6 +164,22 @@ func (t boltTx) NextSequence(bucket string) (uint64, error) {
 // Count uses the bucket's page statistics, which a writable transaction
 // does not update before commit: there it walks the keys, so the count
 // includes the transaction's own puts and deletes.
+func (t boltTx) Sequence(bucket string) uint64 {
+	b, err := t.bucket(bucket)
+	if err != nil {
+		return 0
+	}
+	return b.Sequence()
+}
+
+func (t boltTx) SetSequence(bucket string, n uint64) error {
+	b, err := t.bucket(bucket)
+	if err != nil {
+		return err
+	}
+	return b.SetSequence(n)
+}
+
 func (t boltTx) Count(bucket string) int {
 	b, err := t.bucket(bucket)
 	if err != nil {

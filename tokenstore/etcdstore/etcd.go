@@ -52,6 +52,10 @@ type Config struct {
 	// MaxAttempts bounds how often a conflicting write transaction is run.
 	// Default 32.
 	MaxAttempts int
+	// LockTTL is the lease of the Locker's locks, in whole seconds: a
+	// process killed while holding a lock releases it when the lease
+	// expires. Default 10s.
+	LockTTL time.Duration
 	// Logger receives the client's own log. Default: none.
 	Logger *zap.Logger
 }
@@ -63,6 +67,7 @@ const (
 	DefaultRequestTimeout = 5 * time.Second
 	DefaultStaleAfter     = 5 * time.Second
 	DefaultMaxAttempts    = 32
+	DefaultLockTTL        = 10 * time.Second
 )
 
 func (c *Config) setDefaults() {
@@ -80,6 +85,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.LockTTL < time.Second {
+		c.LockTTL = DefaultLockTTL
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()

@@ -267,23 +267,33 @@ func (t *tx) pendingIn(from, end string) []string {
 	return keys
 }
 
-// NextSequence increments the bucket's counter, kept under
-// <prefix>_seq/<bucket>.
-func (t *tx) NextSequence(bucket string) (uint64, error) {
+// seqKey is the key of a bucket's counter.
+func (t *tx) seqKey(bucket string) string { return t.b.cfg.Prefix + "_seq/" + bucket }
+
+// Sequence reads the bucket's counter, kept under <prefix>_seq/<bucket>.
+func (t *tx) Sequence(bucket string) uint64 {
+	if v := t.value(t.seqKey(bucket)); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+// SetSequence sets the bucket's counter.
+func (t *tx) SetSequence(bucket string, n uint64) error {
 	if t.writes == nil {
-		return 0, errors.New("etcd: write in a read-only transaction")
+		return errors.New("etcd: write in a read-only transaction")
 	}
-	k := t.b.cfg.Prefix + "_seq/" + bucket
-	var n uint64
-	if v := t.value(k); len(v) == 8 {
-		n = binary.BigEndian.Uint64(v)
-	}
+	t.writes[t.seqKey(bucket)] = binary.BigEndian.AppendUint64(nil, n)
+	return nil
+}
+
+// NextSequence increments the bucket's counter.
+func (t *tx) NextSequence(bucket string) (uint64, error) {
+	n := t.Sequence(bucket)
 	if t.err != nil {
 		return 0, t.err
 	}
-	n++
-	t.writes[k] = binary.BigEndian.AppendUint64(nil, n)
-	return n, nil
+	return n + 1, t.SetSequence(bucket, n+1)
 }
 
 // Count is the number of keys in bucket at the revision, adjusted by this
