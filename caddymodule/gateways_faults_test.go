@@ -119,9 +119,9 @@ func (l *gatewayLoad) allowedAfter(at time.Time) [3]int {
 
 // faultSetup starts the gateways with alice's private package, a live
 // token and a revoked one, both seen by every gateway.
-func faultSetup(t *testing.T, opts ...gatewaysOption) (g *etcdGateways, live, revoked string) {
+func faultSetup(t *testing.T, c gatewaysConfig) (g *etcdGateways, live, revoked string) {
 	t.Helper()
-	g = startEtcdGateways(t, opts...)
+	g = startEtcdGateways(t, c)
 	g.user(0, "alice")
 	g.privatePackage(0, "alice")
 	live = g.token(0, "alice", "live")
@@ -138,7 +138,7 @@ func faultSetup(t *testing.T, opts ...gatewaysOption) (g *etcdGateways, live, re
 // and the gateways recover by themselves; a revocation made after the
 // election reaches every gateway.
 func TestGatewaysEtcdLeaderKilled(t *testing.T) {
-	g, live, revoked := faultSetup(t)
+	g, live, revoked := faultSetup(t, gatewaysConfig{})
 	load := g.startLoad(live, revoked)
 	time.Sleep(500 * time.Millisecond)
 	leader := g.etcd.Leader()
@@ -165,7 +165,7 @@ func TestGatewaysEtcdLeaderKilled(t *testing.T) {
 // 503; the token revoked before the loss is never allowed; with the
 // members back, the gateways serve again by themselves.
 func TestGatewaysEtcdQuorumLost(t *testing.T) {
-	g, live, revoked := faultSetup(t)
+	g, live, revoked := faultSetup(t, gatewaysConfig{})
 	load := g.startLoad(live, revoked)
 	time.Sleep(500 * time.Millisecond)
 	g.etcd.Stop(1)
@@ -194,7 +194,7 @@ func TestGatewaysEtcdQuorumLost(t *testing.T) {
 // the gateways watch, under load, between revocations: every revocation
 // still reaches every gateway.
 func TestGatewaysEtcdCompaction(t *testing.T) {
-	g, live, revoked := faultSetup(t)
+	g, live, revoked := faultSetup(t, gatewaysConfig{})
 	load := g.startLoad(live, revoked)
 	for i := range 5 {
 		secret := g.token(i%3, "alice", "c"+string(rune('0'+i)))
@@ -211,12 +211,12 @@ func TestGatewaysEtcdCompaction(t *testing.T) {
 // after the staleness bound (503, the revoked token never allowed) while
 // gateways 1 and 2 keep serving on the remaining quorum.
 func TestGatewaysEtcdCutOff(t *testing.T) {
-	g, live, revoked := faultSetup(t, func(i int, all []string) []string {
+	g, live, revoked := faultSetup(t, gatewaysConfig{endpoints: func(i int, all []string) []string {
 		if i == 2 {
 			return all[2:]
 		}
 		return all[:2]
-	})
+	}})
 	load := g.startLoad(live, revoked)
 	time.Sleep(500 * time.Millisecond)
 	g.etcd.Kill(2)
