@@ -33,7 +33,7 @@ func TestConfigErrors(t *testing.T) {
 		{"store etcd http://127.0.0.1:1 /p/ extra", "wrong argument count"},
 		{"store etcd http://127.0.0.1:1 {\n\t\t\tstale_after soon\n\t\t}", `stale_after must be a positive duration such as 5s, not "soon"`},
 		{"store etcd http://127.0.0.1:1 {\n\t\t\tcolour blue\n\t\t}", `unknown etcd store option "colour"`},
-		{"store etcd http://127.0.0.1:1 {\n\t\t\ttls_cert c.pem\n\t\t}", "tls_cert and tls_key go together"},
+		{"store etcd http://127.0.0.1:1 {\n\t\t\ttls_cert c.pem\n\t\t}", "a client certificate and its key go together"},
 		// Nothing listens on port 1: the gateway does not start.
 		{"store http://127.0.0.1:1 {\n\t\t\trequest_timeout 200ms\n\t\t}", "etcd http://127.0.0.1:1"},
 	} {

@@ -1,10 +1,7 @@
 package caddymodule
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -85,7 +82,7 @@ func (e *EtcdStore) StoreKey() (string, error) {
 
 // OpenBackend connects to the cluster and starts the watch.
 func (e *EtcdStore) OpenBackend() (tokenstore.Backend, error) {
-	tlsConfig, err := e.tlsConfig()
+	tlsConfig, err := etcdstore.LoadTLS(e.TLSCert, e.TLSKey, e.TLSCA)
 	if err != nil {
 		return nil, err
 	}
@@ -96,35 +93,6 @@ func (e *EtcdStore) OpenBackend() (tokenstore.Backend, error) {
 		StaleAfter: time.Duration(e.StaleAfter), DialTimeout: time.Duration(e.DialTimeout),
 		RequestTimeout: time.Duration(e.RequestTimeout), Logger: e.logger,
 	})
-}
-
-// tlsConfig builds the client's TLS configuration; nil without TLS files.
-func (e *EtcdStore) tlsConfig() (*tls.Config, error) {
-	if e.TLSCert == "" && e.TLSKey == "" && e.TLSCA == "" {
-		return nil, nil
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if (e.TLSCert == "") != (e.TLSKey == "") {
-		return nil, fmt.Errorf("etcd store: tls_cert and tls_key go together")
-	}
-	if e.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(e.TLSCert, e.TLSKey)
-		if err != nil {
-			return nil, fmt.Errorf("etcd store: client certificate: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	if e.TLSCA != "" {
-		pem, err := os.ReadFile(e.TLSCA)
-		if err != nil {
-			return nil, fmt.Errorf("etcd store: %w", err)
-		}
-		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("etcd store: no certificate in %s", e.TLSCA)
-		}
-	}
-	return cfg, nil
 }
 
 // UnmarshalCaddyfile reads

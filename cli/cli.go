@@ -1,7 +1,8 @@
 // Package cli is the `caddy channelgate ...` command line: flag parsing,
-// prompts, output, and calls to the API through admin.Client. It never
-// opens the database and imports no Caddy; caddymodule only registers it
-// with Caddy's command.
+// prompts, output, and calls to the API through admin.Client. It imports
+// no Caddy, and opens no database except in migrate, the operator's tool
+// that copies one store into another; caddymodule only registers it with
+// Caddy's command.
 package cli
 
 import (
@@ -25,7 +26,8 @@ const (
 	Short = "Manages channelgate accounts, organizations, packages and tokens"
 	Long  = `
 Manages channelgate through its API (the channelgate_api directive), like
-the anaconda command does for anaconda.org. It never opens the database.
+the anaconda command does for anaconda.org. It never opens the database,
+except migrate, which copies one store into another.
 
 The site is --site URL (e.g. http://localhost:8080/api), else
 $CHANNELGATE_SITE, else the site of the last login. The login token is kept
@@ -59,7 +61,7 @@ func Build(root *cobra.Command, getenv func(string) string, hc *http.Client) {
 	root.PersistentFlags().StringVar(&c.site, "site", "", "API URL, e.g. http://localhost:8080/api (default $CHANNELGATE_SITE, else the last login's)")
 	root.PersistentFlags().BoolVar(&c.jsonOut, "json", false, "print JSON instead of tables")
 	root.AddCommand(c.loginCommand(), c.logoutCommand(), c.whoamiCommand(), c.authCommand(),
-		c.userCommand(), c.orgCommand(), c.groupCommand(), c.packageCommand())
+		c.userCommand(), c.orgCommand(), c.groupCommand(), c.packageCommand(), c.migrateCommand())
 }
 
 // run adapts a command body to cobra: it remembers the running command
