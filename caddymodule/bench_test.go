@@ -107,7 +107,13 @@ func BenchmarkRequestToken(b *testing.B) {
 // conda:download token of hers.
 func benchHandler(b *testing.B) (*Handler, string) {
 	b.Helper()
-	cfg := StoreConfig{DB: filepath.Join(b.TempDir(), "bench.db")}
+	return benchHandlerOn(b, StoreConfig{DB: filepath.Join(b.TempDir(), "bench.db")}, "dl")
+}
+
+// benchHandlerOn is benchHandler on the store cfg names, with a token
+// named token.
+func benchHandlerOn(b *testing.B, cfg StoreConfig, token string) (*Handler, string) {
+	b.Helper()
 	h := &Handler{StoreConfig: cfg, logger: zap.NewNop(), unregisteredPublic: true}
 	var err error
 	if h.layout, err = parseStorageTemplate(""); err != nil {
@@ -128,12 +134,18 @@ func benchHandler(b *testing.B) (*Handler, string) {
 	if _, err := s.PutPackage(actor, "acme", tokenstore.Conda, "secret", false, ""); err != nil {
 		b.Fatal(err)
 	}
-	secret, _, err := s.CreateToken(actor, tokenstore.TokenSpec{Owner: "alice", CreatedBy: "alice",
-		Name: "dl", Scopes: []string{"conda:download"}})
+	return h, benchToken(b, h, token)
+}
+
+// benchToken creates alice's conda:download token named name.
+func benchToken(b *testing.B, h *Handler, name string) string {
+	b.Helper()
+	secret, _, err := h.store.CreateToken(tokenstore.Actor{Name: "bench"}, tokenstore.TokenSpec{Owner: "alice",
+		CreatedBy: "alice", Name: name, Scopes: []string{"conda:download"}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return h, secret
+	return secret
 }
 
 // nopWriter is a ResponseWriter that keeps nothing.
@@ -152,49 +164,62 @@ func (w *nopWriter) WriteHeader(int)             {}
 // request's context.
 func BenchmarkServeHTTPCacheHit(b *testing.B) {
 	h, secret := benchHandler(b)
+	for _, c := range []struct {
+		name string
+		req  benchRequest
+	}{
+		{"path-token", benchRequest{path: "/t/" + secret + benchFile}},
+		{"header-token", benchRequest{path: benchFile, auth: "token " + secret}},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchServe(b, h, c.req) })
+	}
+}
+
+// benchRequest is a download's path and Authorization header ("": none).
+type benchRequest struct{ path, auth string }
+
+// benchServe runs h b.N times on the requests in turn, failing unless
+// every one reaches the next handler with its path rewritten.
+func benchServe(b *testing.B, h *Handler, reqs ...benchRequest) {
+	b.Helper()
 	var served int
 	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		served++
 		return nil
 	})
-	for _, c := range []struct {
-		name, path, auth string
-	}{
-		{"path-token", "/t/" + secret + benchFile, ""},
-		{"header-token", benchFile, "token " + secret},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			repl := caddy.NewReplacer()
-			r := httptest.NewRequest(http.MethodGet, c.path, nil)
-			ctx := context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl)
-			r = r.WithContext(context.WithValue(ctx, caddyhttp.OriginalRequestCtxKey, *r))
-			authHdr := []string{c.auth}
-			w := &nopWriter{h: http.Header{}}
-			reset := func() {
-				r.URL.Path, r.URL.RawPath, r.RequestURI = c.path, "", c.path
-				if c.auth != "" {
-					r.Header["Authorization"] = authHdr
-				}
-			}
-			reset()
-			served = 0
-			if err := h.ServeHTTP(w, r, next); err != nil || served != 1 {
-				b.Fatalf("setup: served %d, err %v", served, err)
-			}
-			if r.URL.Path != benchFile {
-				b.Fatalf("rewritten to %q", r.URL.Path)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				reset()
-				if err := h.ServeHTTP(w, r, next); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if served != b.N+1 {
-				b.Fatalf("next handler ran %d times for %d requests", served, b.N+1)
-			}
-		})
+	rs := make([]*http.Request, len(reqs))
+	auths := make([][]string, len(reqs))
+	for i, c := range reqs {
+		auths[i] = []string{c.auth}
+		r := httptest.NewRequest(http.MethodGet, c.path, nil)
+		ctx := context.WithValue(r.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
+		rs[i] = r.WithContext(context.WithValue(ctx, caddyhttp.OriginalRequestCtxKey, *r))
+	}
+	w := &nopWriter{h: http.Header{}}
+	serve := func(i int) error {
+		c, r := reqs[i], rs[i]
+		r.URL.Path, r.URL.RawPath, r.RequestURI = c.path, "", c.path
+		if c.auth != "" {
+			r.Header["Authorization"] = auths[i]
+		}
+		return h.ServeHTTP(w, r, next)
+	}
+	for i := range reqs {
+		if err := serve(i); err != nil || served != i+1 || rs[i].URL.Path != benchFile {
+			b.Fatalf("setup %d: served %d, err %v, rewritten to %q", i, served, err, rs[i].URL.Path)
+		}
+	}
+	served = 0
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := serve(n % len(reqs)); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	if served != n {
+		b.Fatalf("next handler ran %d times for %d requests", served, n)
 	}
 }
 
