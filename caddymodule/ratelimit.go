@@ -157,14 +157,15 @@ func (h *Handler) noteFailure(r *http.Request, reason tokenstore.Reason) {
 // every handler on it (the API, the pages) and kept across
 // configuration reloads, so that neither alternating between them nor
 // a reload gives a guesser more tries.
-var loginLimits sync.Map // path → *limiter.Logins
+var loginLimits sync.Map // store key → *limiter.Logins
 
-// loginLimit is the password limit of the database at path.
-func loginLimit(path string) *limiter.Logins {
-	if l, ok := loginLimits.Load(path); ok {
+// loginLimit is the password limit of the store with key (see
+// acquireStore).
+func loginLimit(key string) *limiter.Logins {
+	if l, ok := loginLimits.Load(key); ok {
 		return l.(*limiter.Logins)
 	}
-	l, _ := loginLimits.LoadOrStore(path, limiter.NewLogins(limiter.LoginsConfig{}))
+	l, _ := loginLimits.LoadOrStore(key, limiter.NewLogins(limiter.LoginsConfig{}))
 	return l.(*limiter.Logins)
 }
 
