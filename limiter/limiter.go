@@ -68,7 +68,9 @@ type Limiter struct {
 	now    func() time.Time
 	hold   *hold // nil: no hold
 
-	mu   sync.Mutex
+	// mu guards keys and the counts in it; Wait, on the gateway's path
+	// of every request carrying a token, only reads.
+	mu   sync.RWMutex
 	keys *simplelru.LRU[string, *count]
 }
 
@@ -104,8 +106,8 @@ func New(cfg Config) *Limiter {
 // Wait returns how long key must wait before its next attempt; 0 means
 // go ahead. It counts nothing.
 func (l *Limiter) Wait(key string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
 	c, ok := l.keys.Peek(key)
 	if !ok {
 		return 0

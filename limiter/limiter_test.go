@@ -200,3 +200,17 @@ func TestOff(t *testing.T) {
 		t.Fatalf("off limiter: wait %v", wait)
 	}
 }
+
+// BenchmarkWait is the gateway's cost per request carrying a token from
+// an address that has failed before: a read-locked lookup.
+func BenchmarkWait(b *testing.B) {
+	l := New(Config{Limit: 20, Window: time.Minute})
+	l.Fail("192.0.2.7")
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if l.Wait("192.0.2.7") != 0 {
+				b.Fatal("limited")
+			}
+		}
+	})
+}
