@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -17,6 +18,7 @@ import (
 //	go test -run '^$' -bench StoreBackends -benchmem ./caddymodule/
 func BenchmarkStoreBackends(b *testing.B) {
 	cluster := etcdtest.Start(b, 3)
+	runs := 0
 	stores := []struct {
 		name string
 		cfg  func(b *testing.B, prefix string) StoreConfig
@@ -25,6 +27,9 @@ func BenchmarkStoreBackends(b *testing.B) {
 			return StoreConfig{DB: filepath.Join(b.TempDir(), "bench.db"), CacheSize: 1}
 		}},
 		{"etcd", func(b *testing.B, prefix string) StoreConfig {
+			// A prefix per run: -count runs again on the same cluster.
+			runs++
+			prefix = fmt.Sprintf("%s%d/", prefix, runs)
 			return StoreConfig{backend: &EtcdStore{Endpoints: cluster.Endpoints(), Prefix: prefix}, CacheSize: 1}
 		}},
 	}

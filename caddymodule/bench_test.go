@@ -115,6 +115,9 @@ func benchHandler(b *testing.B) (*Handler, string) {
 func benchHandlerOn(b *testing.B, cfg StoreConfig, token string) (*Handler, string) {
 	b.Helper()
 	h := &Handler{StoreConfig: cfg, logger: zap.NewNop(), unregisteredPublic: true}
+	if err := h.provisionFailureLimit(); err != nil {
+		b.Fatal(err)
+	}
 	var err error
 	if h.layout, err = parseStorageTemplate(""); err != nil {
 		b.Fatal(err)

@@ -113,6 +113,10 @@ type Backend struct {
 	// of the last moment up to which the feed is known complete.
 	base   time.Time
 	liveAt atomic.Int64
+	// stale caches "liveAt is older than StaleAfter", kept by the clock
+	// goroutine and proved, so Fresh costs an atomic load on every
+	// decision instead of reading the clock.
+	stale atomic.Bool
 
 	reloads, errs, conflicts atomic.Uint64
 }
@@ -140,9 +144,34 @@ func Open(cfg Config) (*Backend, error) {
 		cli.Close()
 		return nil, fmt.Errorf("etcd %s: %w", strings.Join(cfg.Endpoints, ","), err)
 	}
-	b.done.Add(1)
+	b.done.Add(2)
 	go b.watch(rev + 1)
+	go b.clock()
 	return b, nil
+}
+
+// staleTick is how often the clock goroutine checks the staleness bound:
+// decisions are refused at most this much after the bound passed.
+const staleTick = 10 * time.Millisecond
+
+// clock keeps the stale flag current while the backend is open.
+func (b *Backend) clock() {
+	defer b.done.Done()
+	t := time.NewTicker(staleTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			b.checkStale()
+		case <-b.ctx.Done():
+			return
+		}
+	}
+}
+
+// checkStale sets the stale flag from liveAt.
+func (b *Backend) checkStale() {
+	b.stale.Store(time.Duration(b.now()-b.liveAt.Load()) > b.cfg.StaleAfter)
 }
 
 // Client is the backend's etcd client, for what shares its connection
@@ -169,14 +198,15 @@ func (b *Backend) deliver(c tokenstore.Change) {
 // now is monotonic nanoseconds since base.
 func (b *Backend) now() int64 { return int64(time.Since(b.base)) }
 
-// Fresh fails once the feed has gone StaleAfter without a proof that it
-// is current.
+// Fresh fails once the feed has gone StaleAfter (plus at most staleTick)
+// without a proof that it is current.
 func (b *Backend) Fresh() error {
-	if age := time.Duration(b.now() - b.liveAt.Load()); age > b.cfg.StaleAfter {
-		return fmt.Errorf("%w: no word from etcd for %s (bound %s)", tokenstore.ErrStale,
-			age.Round(time.Millisecond), b.cfg.StaleAfter)
+	if !b.stale.Load() {
+		return nil
 	}
-	return nil
+	age := time.Duration(b.now() - b.liveAt.Load())
+	return fmt.Errorf("%w: no word from etcd for %s (bound %s)", tokenstore.ErrStale,
+		age.Round(time.Millisecond), b.cfg.StaleAfter)
 }
 
 // proved records that every change committed before the moment at (from
@@ -185,9 +215,10 @@ func (b *Backend) proved(at int64) {
 	for {
 		old := b.liveAt.Load()
 		if at <= old || b.liveAt.CompareAndSwap(old, at) {
-			return
+			break
 		}
 	}
+	b.checkStale()
 }
 
 // Stats are the backend's counters, for metrics.
