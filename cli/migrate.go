@@ -67,10 +67,13 @@ func (c *cli) migrate(f migrateFlags) error {
 	}
 	defer dst.Close()
 	start := time.Now()
+	const every = 100_000 // records between progress lines
+	next := every
 	r, err := tokenstore.Copy(dst, src, tokenstore.CopyOptions{Batch: f.batch, Sample: f.sample,
 		Progress: func(n int) {
-			if n%(100*f.batch) == 0 {
+			if n >= next {
 				fmt.Fprintf(c.stderr(), "%d records copied\n", n)
+				next = n + every
 			}
 		}})
 	if err != nil {
