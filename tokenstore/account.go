@@ -33,10 +33,19 @@ type Account struct {
 	Plan string `json:"plan,omitempty"`
 }
 
-// reservedNames cannot be accounts: they are path segments the gateway or
-// the API gives a meaning of their own.
+// reservedNames cannot be accounts: they are path segments the gateway, the
+// API or the web pages give a meaning of their own. The web package's route
+// table is checked against this list by its tests (TestRoutesReserved), so
+// a page cannot shadow a channel.
 var reservedNames = map[string]bool{"t": true, "api": true, "label": true, "simple": true,
-	"admin": true, "login": true, "logout": true, "static": true, "metrics": true, "operator": true}
+	"admin": true, "login": true, "logout": true, "static": true, "metrics": true, "operator": true,
+	// web pages
+	"signup": true, "verify": true, "reset-password": true, "confirm-password": true,
+	"dashboard": true, "settings": true, "orgs": true, "avatar": true}
+
+// IsReservedName reports whether name is a path segment of its own that no
+// account may take.
+func IsReservedName(name string) bool { return reservedNames[name] }
 
 // ValidateAccountName checks an account (channel) name: 1 to 64 characters
 // of [a-z0-9._-], starting with a letter or digit, and not reserved.
@@ -77,14 +86,29 @@ type NewUser struct {
 
 // CreateUser validates and stores a new user.
 func (s *Store) CreateUser(actor Actor, u NewUser) (*Account, error) {
+	return s.createUser(actor, u, true)
+}
+
+// ValidateEmail accepts one plain address (name@domain, no display name)
+// of at most MaxEmailLen bytes.
+func ValidateEmail(email string) error {
+	if err := checkLen("email", email, MaxEmailLen); err != nil {
+		return err
+	}
+	if _, err := mail.ParseAddress(email); err != nil || !strings.Contains(email, "@") || strings.ContainsAny(email, "<> ") {
+		return invalidf("email %q is not a valid address", email)
+	}
+	return nil
+}
+
+// createUser validates and stores a new user, unverified (see verify.go)
+// unless verified is set.
+func (s *Store) createUser(actor Actor, u NewUser, verified bool) (*Account, error) {
 	if err := ValidateAccountName(u.Name); err != nil {
 		return nil, err
 	}
-	if err := checkLen("email", u.Email, MaxEmailLen); err != nil {
+	if err := ValidateEmail(u.Email); err != nil {
 		return nil, err
-	}
-	if _, err := mail.ParseAddress(u.Email); err != nil || !strings.Contains(u.Email, "@") || strings.ContainsAny(u.Email, "<> ") {
-		return nil, invalidf("email %q is not a valid address", u.Email)
 	}
 	if err := s.checkNewPassword(u.Password, u.PasswordConfirmation); err != nil {
 		return nil, err
@@ -101,7 +125,12 @@ func (s *Store) CreateUser(actor Actor, u NewUser) (*Account, error) {
 		return nil, err
 	}
 	a := &Account{Name: u.Name, Type: User, Email: u.Email, PasswordHash: hash, Created: s.now().UTC(), SiteAdmin: u.SiteAdmin}
-	return a, s.write(actor, func(w *writeTx) error { return w.insertAccount(a, served) })
+	return a, s.write(actor, func(w *writeTx) error {
+		if err := w.insertAccount(a, served); err != nil || verified {
+			return err
+		}
+		return putJSON(w, bucketUnverified, []byte(a.Name), unverified{Email: a.Email, Since: a.Created})
+	})
 }
 
 // CreateOrg stores a new organization; its creator becomes the first
@@ -193,6 +222,9 @@ func (s *Store) Authenticate(name, password string) (*Account, error) {
 	case !ok || !known:
 		return nil, errorf(ErrAuth, "invalid user name or password")
 	}
+	if err := s.be.View(func(tx Tx) error { return requireVerified(tx, a.Name) }); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -213,18 +245,24 @@ func (s *Store) ChangePassword(actor Actor, name, old, newPass, confirm string) 
 	if err != nil {
 		return err
 	}
-	return s.write(actor, func(w *writeTx) error {
-		a, err := getAccount(w, name)
-		if err != nil {
-			return err
-		}
-		a.PasswordHash = hash
-		if err := putJSON(w, bucketAccounts, []byte(name), a); err != nil {
-			return err
-		}
-		return w.audit("account.password", name, "")
-	})
+	return s.write(actor, func(w *writeTx) error { return w.setPassword(name, hash, "account.password") })
 }
+
+// setPassword stores a new password hash for name and audits action.
+func (w *writeTx) setPassword(name, hash, action string) error {
+	a, err := getAccount(w, name)
+	if err != nil {
+		return err
+	}
+	a.PasswordHash = hash
+	if err := putJSON(w, bucketAccounts, []byte(name), a); err != nil {
+		return err
+	}
+	return w.audit(action, name, "")
+}
+
+// MinPasswordLen is the shortest password the store accepts.
+func (s *Store) MinPasswordLen() int { return s.opts.MinPasswordLen }
 
 func (s *Store) checkNewPassword(p, confirm string) error {
 	if len(p) < s.opts.MinPasswordLen {

@@ -106,6 +106,11 @@ const (
 	// (key: parent hash + child hash, value empty), so that revoking it
 	// revokes them (tokens.go).
 	bucketTokenChildren = "token_children"
+	// Web pages: sessions (session.go), unverified accounts (verify.go),
+	// mailed single-use links (links.go).
+	bucketSessions   = "sessions"
+	bucketUnverified = "unverified"
+	bucketLinks      = "links"
 )
 
 // Buckets lists every bucket the store uses, for backends that create
@@ -114,4 +119,5 @@ func Buckets() []string { return slices.Clone(allBuckets) }
 
 var allBuckets = []string{bucketMeta, bucketAccounts, bucketGroups, bucketPackages,
 	bucketTokens, bucketTokenName, bucketLastUsed, bucketAudit, bucketUsage, bucketGrants, bucketAccountNames,
-	bucketTokenChildren}
+	bucketTokenChildren,
+	bucketSessions, bucketUnverified, bucketLinks}

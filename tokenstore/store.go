@@ -218,6 +218,9 @@ func (s *Store) SetServedChannels(c ServedChannels) { s.channels.Store(&c) }
 // CacheStats returns the token cache's counters since Open.
 func (s *Store) CacheStats() CacheStats { return s.tokens.stats() }
 
+// MaxTokenAge is the longest lifetime a new token may have.
+func (s *Store) MaxTokenAge() time.Duration { return s.opts.MaxTokenAge }
+
 // TokenCount is the number of live (not revoked) tokens.
 func (s *Store) TokenCount() int64 { return s.tokenCount.Load() }
 

@@ -295,6 +295,9 @@ func (w *writeTx) checkTokenOwner(spec TokenSpec) error {
 	if err != nil {
 		return err
 	}
+	if err := requireVerified(w, owner.Name); err != nil {
+		return err
+	}
 	if spec.CreatedBy == "" || spec.CreatedBy == spec.Owner {
 		return nil
 	}
