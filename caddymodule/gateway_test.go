@@ -69,6 +69,9 @@ type site struct {
 	api string
 	// storageRoot gives the API the storage folder as storage_root.
 	storageRoot bool
+	// web, when set, are the options of a channelgate_web directive in
+	// front of the gateway (its db is added).
+	web string
 }
 
 // startGateway loads a Caddyfile with extra channelgate options and returns
@@ -141,6 +144,7 @@ http://localhost:%[3]d {
 	}
 	%[9]s
 	handle {
+		%[11]s
 		channelgate {
 			db %[4]s
 			%[5]s
@@ -148,7 +152,15 @@ http://localhost:%[3]d {
 		%[6]s
 	}
 }
-`, gatewayPort, g.dir, gatewayPort, g.db, s.options, s.serve, operatorSecret, adminPort, s.routes, s.api)
+`, gatewayPort, g.dir, gatewayPort, g.db, s.options, s.serve, operatorSecret, adminPort, s.routes, s.api, webBlock(s.web, g.db))
+}
+
+// webBlock is the channelgate_web directive with options, or nothing.
+func webBlock(options, db string) string {
+	if options == "" {
+		return ""
+	}
+	return "channelgate_web {\n\t\t\tdb " + db + "\n\t\t\t" + options + "\n\t\t}"
 }
 
 // file writes a storage file.
