@@ -157,6 +157,7 @@ func (a *api) routes() {
 	a.handle("PATCH /user/{login}", writer, a.patchUser)
 	a.handle("POST /user/password", writer, a.changePassword)
 	a.handle("POST /users", browse, a.createUser)
+	a.handle("POST /user/{login}/verify", writer, a.verifyUser)
 	a.handle("GET /users/{login}/orgs", browse, a.userOrgs)
 	a.handle("POST /orgs", writer, a.createOrg)
 	a.handle("GET /audit", reader, a.audit)

@@ -156,6 +156,12 @@ func (c *Client) CreateUser(ctx context.Context, req NewUserRequest) (*UserInfo,
 	return &out, c.call(ctx, nil, http.MethodPost, "/users", http.StatusCreated, req, &out)
 }
 
+// VerifyUser marks a signed-up user's address verified (site
+// administrators).
+func (c *Client) VerifyUser(ctx context.Context, login string) error {
+	return c.call(ctx, nil, http.MethodPost, pathf("/user/%s/verify", login), http.StatusNoContent, nil, nil)
+}
+
 // CreateOrg creates an organization; owner "" is the calling user.
 func (c *Client) CreateOrg(ctx context.Context, login, owner string) (*UserInfo, error) {
 	var out UserInfo

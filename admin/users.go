@@ -106,6 +106,16 @@ func (a *api) createUser(r *http.Request, c *caller) (int, any, error) {
 	return http.StatusCreated, userInfo(acct, &self), nil
 }
 
+// verifyUser is POST /user/{login}/verify, for site administrators: the
+// user's email address counts as verified (sites without mail verify
+// signed-up accounts this way). 204 is success.
+func (a *api) verifyUser(r *http.Request, c *caller) (int, any, error) {
+	if !c.siteAdmin() {
+		return 0, nil, errorf(http.StatusForbidden, "only site administrators can verify users")
+	}
+	return http.StatusNoContent, nil, a.store.VerifyUser(c.actor(), r.PathValue("login"))
+}
+
 // PasswordChange is the body of POST /user/password.
 type PasswordChange struct {
 	OldPassword             string `json:"old_password"`

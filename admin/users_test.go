@@ -78,6 +78,11 @@ func TestUsersAndOrgs(t *testing.T) {
 		{name: "old password refused", method: "GET", path: "/user", auth: basic("bob", password), status: 401},
 		{name: "new password works", method: "GET", path: "/user", auth: basic("bob", "new password"), status: 200},
 
+		{name: "verify: not for users", method: "POST", path: "/user/carol/verify", auth: alice, status: 403, errContains: "only site administrators can verify"},
+		{name: "verify: unknown user", method: "POST", path: "/user/nobody/verify", auth: op, status: 404},
+		{name: "verify: not an org", method: "POST", path: "/user/acme/verify", auth: op, status: 400, errContains: "is an organization"},
+		{name: "verify", method: "POST", path: "/user/carol/verify", auth: basic("root", password), status: 204},
+
 		{name: "audit for others", method: "GET", path: "/audit", auth: alice, status: 403, errContains: "only site administrators"},
 		{name: "audit bad after", method: "GET", path: "/audit?after=x", auth: op, status: 400, errContains: "after must be a sequence number"},
 		{name: "audit bad limit", method: "GET", path: "/audit?limit=0", auth: op, status: 400, errContains: "limit must be a positive number"},

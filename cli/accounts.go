@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/channelgate/channelgate/admin"
@@ -38,7 +40,22 @@ func (c *cli) userCommand() *cobra.Command {
 		}
 		return c.showUser(u)
 	})
-	cmd.AddCommand(create)
+	var login string
+	verify := &cobra.Command{Use: "verify", Short: "Verifies a signed-up user's email address (sites without mail)", Args: cobra.NoArgs}
+	verify.Flags().StringVar(&login, "login", "", "user name (required)")
+	_ = verify.MarkFlagRequired("login")
+	verify.RunE = c.run(func([]string) error {
+		api, _, err := c.client()
+		if err != nil {
+			return err
+		}
+		if err := api.VerifyUser(verify.Context(), login); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(c.stdout(), "%s is verified\n", login)
+		return err
+	})
+	cmd.AddCommand(create, verify)
 	return cmd
 }
 

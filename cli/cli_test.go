@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/channelgate/channelgate/tokenstore"
 )
 
 func fileMode(t *testing.T, path string) os.FileMode {
@@ -32,6 +34,19 @@ func TestCLIWalkThrough(t *testing.T) {
 	op := user.with("CHANNELGATE_TOKEN", operatorSecret)
 
 	op.ok("carol-pw-1\n", "user", "create", "--login", "carol", "--email", "carol@example.com")
+	// A signed-up user (web pages, no mail) waits for an administrator.
+	if _, err := s.store.SignUp(testActor, tokenstore.NewUser{Name: "dan", Email: "dan@example.com", Password: "dan-pw-12",
+		PasswordConfirmation: "dan-pw-12", AcceptTerms: true}, false); err != nil {
+		t.Fatal(err)
+	}
+	user.fails("authentication required", "", "user", "verify", "--login", "dan")
+	op.fails("no account named", "", "user", "verify", "--login", "nobody")
+	if out := op.ok("", "user", "verify", "--login", "dan"); out != "dan is verified\n" {
+		t.Fatalf("user verify printed %q", out)
+	}
+	if ok, err := s.store.Verified("dan"); err != nil || !ok {
+		t.Fatalf("dan verified = %v, %v", ok, err)
+	}
 	op.ok("", "org", "create", "--login", "labs", "--owner", "carol")
 	op.ok("", "package", "add", "labs/model", "--private")
 
