@@ -115,3 +115,31 @@ func TestStoreCaddyfile(t *testing.T) {
 		})
 	}
 }
+
+// TestWebConfigErrors: every bad channelgate_web option is refused with
+// its reason when the configuration is loaded.
+func TestWebConfigErrors(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "cg.db")
+	for _, tc := range []struct{ options, want string }{
+		{"signup maybe", `signup must be closed or open, not "maybe"`},
+		{"robot_check sometimes", `robot_check must be on or off, not "sometimes"`},
+		{"gravatar yes", `gravatar must be off or on, not "yes"`},
+		{"smtp mail.example:25", "smtp needs mail_from and base_url"},
+		{"smtp mail.example:25\n\t\tmail_from a@example.org", "smtp needs mail_from and base_url"},
+		{"terms /nonexistent/terms.txt", "terms:"},
+		{"signup open closed", "wrong argument count"},
+		{"no_such_option 1", `unknown channelgate_web option "no_such_option"`},
+	} {
+		t.Run(tc.options, func(t *testing.T) {
+			caddyfile := fmt.Sprintf("{\n\tadmin off\n}\nhttp://localhost:9 {\n\tchannelgate_web {\n\t\tdb %s\n\t\t%s\n\t}\n\trespond ok\n}\n", db, tc.options)
+			err := validateCaddyfile(caddyfile)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+	valid := "signup open\n\t\tbase_url https://example.org\n\t\tsmtp mail.example:25\n\t\tmail_from a@example.org\n\t\tgravatar on\n\t\trobot_check off\n\t\tsmtp_user"
+	if err := validateCaddyfile(fmt.Sprintf("http://localhost:9 {\n\tchannelgate_web {\n\t\tdb %s\n\t\t%s\n\t}\n\trespond ok\n}\n", db, valid)); err != nil {
+		t.Fatalf("valid configuration refused: %v", err)
+	}
+}
