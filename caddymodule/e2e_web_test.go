@@ -3,10 +3,13 @@ package caddymodule
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/channelgate/channelgate/internal/mailtest"
+	"github.com/channelgate/channelgate/limiter"
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
@@ -298,4 +302,35 @@ func TestWebBrowser(t *testing.T) {
 	b.waitHeading("Packages")
 	b.open("/dashboard")
 	b.waitHeading("Log in")
+}
+
+// TestWebSharesLoginLimit: wrong passwords sent to the API count against
+// the web log-in of the same account from the same address (one limiter
+// per store), so a guesser cannot double the tries by alternating.
+func TestWebSharesLoginLimit(t *testing.T) {
+	g := startSite(t, site{web: "signup closed"})
+	g.seed()
+	for range limiter.DefaultPerPair {
+		req, _ := http.NewRequest(http.MethodGet, g.base+"/api/user", nil)
+		req.SetBasicAuth("alice", "wrong password")
+		resp, err := g.tester.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("API with a wrong password: %d", resp.StatusCode)
+		}
+	}
+	_, body, _ := g.do("GET", "/login", nil)
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no form token on /login:\n%s", body)
+	}
+	form := url.Values{"username": {"alice"}, "password": {"secret-pw"}, "csrf": {html.UnescapeString(m[1])}}
+	status, body, _ := g.doBody("POST", "/login", map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+		strings.NewReader(form.Encode()))
+	if status != http.StatusTooManyRequests {
+		t.Fatalf("web log-in after the API's failures: %d\n%s", status, body)
+	}
 }

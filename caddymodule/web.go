@@ -84,6 +84,8 @@ func (h *WebHandler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	h.dbPath = path
+	cfg.Logins = loginLimit(path) // shared with the API on this store
+	cfg.ClientAddress = clientIP
 	if h.web, err = web.New(store, cfg); err != nil {
 		return fmt.Errorf("channelgate_web: %w", err)
 	}

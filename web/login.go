@@ -78,6 +78,10 @@ func (q *request) checkPassword(user, password string, errs fieldErrors) (*token
 		return nil, http.StatusUnauthorized
 	case errors.Is(err, tokenstore.ErrForbidden):
 		return nil, q.unverified(user, errs)
+	case errors.Is(err, tokenstore.ErrBusy):
+		q.w.Header().Set("Retry-After", "1")
+		q.h.fail(q.w, q.r, http.StatusServiceUnavailable, "The server is busy checking passwords. Try again in a moment.")
+		return nil, 0
 	case err != nil:
 		q.h.storeFailure(q.w, q.r, err)
 		return nil, 0

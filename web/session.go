@@ -109,13 +109,15 @@ func (q *request) actor() tokenstore.Actor {
 	return tokenstore.Actor{Name: name, Remote: q.remote()}
 }
 
-// remote is the client's address without the port. Caddy sets RemoteAddr
-// from trusted proxies' headers before this handler runs.
-func (q *request) remote() string {
-	if host, _, err := net.SplitHostPort(q.r.RemoteAddr); err == nil {
+// remote is the client's address without the port (Config.ClientAddress).
+func (q *request) remote() string { return q.h.cfg.ClientAddress(q.r) }
+
+// remoteHost is the connection's address without the port.
+func remoteHost(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		return host
 	}
-	return q.r.RemoteAddr
+	return r.RemoteAddr
 }
 
 // address is the client's limiter key (IPv6 per /64).

@@ -81,6 +81,10 @@ type Config struct {
 	// Logins limits password guesses; share it with the API so that
 	// both count against one budget. Default: a limiter of its own.
 	Logins *limiter.Logins
+	// ClientAddress is the client's address (no port) a request comes
+	// from, for the limits and the audit log. Default: the connection's
+	// address (Caddy passes its client IP, which honors trusted_proxies).
+	ClientAddress func(*http.Request) string
 	// Signups limits sign-ups and reset mails per client address. Default
 	// 5 per 15 minutes.
 	Signups *limiter.Limiter
@@ -128,6 +132,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.ClientAddress == nil {
+		c.ClientAddress = remoteHost
 	}
 }
 
