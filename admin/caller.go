@@ -156,45 +156,21 @@ func (a *api) perm(c *caller, channel string, kind tokenstore.Kind, pkg string) 
 }
 
 // require fails with 403 unless c holds at least perm on channel; a
-// channel that does not exist is a 404.
+// channel that does not exist is a 404 (tokenstore.Store.Require, which
+// the web pages call too). The operator holds every permission.
 func (a *api) require(c *caller, channel string, perm tokenstore.Perm) error {
-	got, err := a.perm(c, channel, tokenstore.Conda, "")
-	if err != nil {
-		return err
+	if c.operator() {
+		return nil
 	}
-	if got < perm {
-		if _, err := a.store.Account(channel); err != nil {
-			return err
-		}
-		return errorf(http.StatusForbidden, "%s may not %s %s", c.actor().Name, permVerb[perm], channel)
-	}
-	return nil
+	return a.store.Require(c.name, channel, perm)
 }
 
 // requirePackage fails with 403 unless c administers the package name of
-// each of kinds in channel: write on the whole channel (its account,
-// owners, groups over all packages), or admin on the package itself (an
-// admin group that lists it). A channel that does not exist is a 404.
+// each of kinds in channel (tokenstore.Store.RequirePackage). A channel
+// that does not exist is a 404.
 func (a *api) requirePackage(c *caller, channel, name string, kinds []tokenstore.Kind) error {
-	err := a.require(c, channel, tokenstore.PermWrite)
-	var he *httpError
-	if !errors.As(err, &he) || he.status != http.StatusForbidden {
-		return err
+	if c.operator() {
+		return nil
 	}
-	for _, k := range kinds {
-		p, err := a.perm(c, channel, k, name)
-		if err != nil {
-			return err
-		}
-		if p < tokenstore.PermAdmin {
-			return errorf(http.StatusForbidden, "%s may not administer %s/%s", c.actor().Name, channel, name)
-		}
-	}
-	return nil
-}
-
-var permVerb = map[tokenstore.Perm]string{
-	tokenstore.PermRead:  "read",
-	tokenstore.PermWrite: "write to",
-	tokenstore.PermAdmin: "administer",
+	return a.store.RequirePackage(c.name, channel, name, kinds)
 }

@@ -129,49 +129,22 @@ func (a *api) visible(c *caller, recs []*tokenstore.Package) (bool, error) {
 }
 
 // readable reports whether c may read a package name of one kind,
-// registered or not: it is public, or c has read permission on it.
+// registered or not (tokenstore.Store.Readable; the operator reads all).
 func (a *api) readable(c *caller, channel string, kind tokenstore.Kind, name string) (bool, error) {
-	public, err := a.store.PublicRead(channel, kind, name)
-	if public || err != nil {
-		return public, err
+	if c.operator() {
+		return true, nil
 	}
-	perm, err := a.perm(c, channel, kind, name)
-	return perm >= tokenstore.PermRead, err
+	return a.store.Readable(c.name, channel, kind, name)
 }
 
 // readableNames keeps the package names c may read, so that listings
-// never show a private name to a caller who may not read it: a
-// registered name as GET /package shows it (visible), an unregistered one
-// if one of its kinds is readable.
+// never show a private name to a caller who may not read it
+// (tokenstore.Store.ReadableNames, which the web pages call too).
 func (a *api) readableNames(c *caller, channel string, names []string) ([]string, error) {
-	out := make([]string, 0, len(names))
-	for _, n := range names {
-		ok, err := a.readableName(c, channel, n)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, n)
-		}
+	if c.operator() {
+		return names, nil
 	}
-	return out, nil
-}
-
-func (a *api) readableName(c *caller, channel, name string) (bool, error) {
-	recs, err := a.records(channel, name)
-	var he *httpError
-	switch {
-	case err == nil:
-		return a.visible(c, recs)
-	case !errors.As(err, &he) || he.status != http.StatusNotFound:
-		return false, err
-	}
-	for _, k := range kinds {
-		if ok, err := a.readable(c, channel, k, name); ok || err != nil {
-			return ok, err
-		}
-	}
-	return false, nil
+	return a.store.ReadableNames(c.name, channel, names)
 }
 
 // readPackage returns the package in the path if c may see it; a hidden

@@ -20,6 +20,8 @@ type accessPage struct {
 	// Created is the new token's secret, shown on this one answer only.
 	Created string
 	Done    string
+	// Action is where the forms post; CSRF is their token.
+	Action, CSRF string
 }
 
 func (p accessPage) notice() string { return p.Done }
@@ -93,13 +95,16 @@ func (f *tokenForm) validate(now time.Time, maxAge time.Duration) tokenstore.Tok
 	return tokenstore.TokenSpec{Name: f.Name, Strength: f.Strength, Scopes: scopes, MaxAge: age}
 }
 
-// accessView fills the page's lists for owner.
-func (q *request) accessView(owner string, f tokenForm) (*accessPage, error) {
+// accessView is the token section of a page for owner's tokens, whose
+// forms post to action (and action + "/revoke").
+func (q *request) accessView(owner string, res tokenResult, action string) (*accessPage, error) {
 	toks, err := q.h.store.Tokens(owner)
 	if err != nil {
 		return nil, err
 	}
-	p := &accessPage{Base: q.base(), Channel: owner, Form: f}
+	f := res.form
+	p := &accessPage{Base: q.base(), Channel: owner, Form: f, Created: res.created, Done: res.done,
+		Action: action, CSRF: q.formToken()}
 	for _, name := range tokenstore.ScopeNames() {
 		p.Scopes = append(p.Scopes, scopeOption{Name: name, Description: tokenstore.ScopeDescriptions()[name], Checked: f.Scopes[name]})
 	}
@@ -115,62 +120,73 @@ func (q *request) accessView(owner string, f tokenForm) (*accessPage, error) {
 	return p, nil
 }
 
-func (h *Handler) accessPage(q *request) {
-	q.showAccess(http.StatusOK, h.newTokenForm(), "", "")
+// tokenResult is what a token form did: the form as sent (with its
+// errors), the new secret (shown once), a notice and the status to answer.
+type tokenResult struct {
+	form          tokenForm
+	created, done string
+	status        int
 }
 
-// showAccess renders the Access page for the user.
-func (q *request) showAccess(status int, f tokenForm, created, done string) {
-	p, err := q.accessView(q.user.Name, f)
+// createTokenFor creates a token for owner from the posted form: the same
+// store call as the API's POST /authentications, made by the user (the
+// store decides who may create tokens for whom). The secret is on this
+// answer only: no redirect carries it, nothing logs it. Only a store
+// failure is an error.
+func (q *request) createTokenFor(owner string) (tokenResult, error) {
+	f := readTokenForm(q.r)
+	spec := f.validate(q.h.cfg.Now(), q.h.store.MaxTokenAge())
+	if len(f.Errors) > 0 {
+		return tokenResult{form: f, status: http.StatusBadRequest}, nil
+	}
+	spec.Owner, spec.CreatedBy, spec.Remote = owner, q.user.Name, q.remote()
+	secret, _, err := q.h.store.CreateToken(q.actor(), spec)
+	switch {
+	case err == nil:
+		return tokenResult{form: q.h.newTokenForm(), created: secret, status: http.StatusOK}, nil
+	case errors.Is(err, tokenstore.ErrExists):
+		f.Errors.add("name", "There is already a token with this name: choose another or revoke that one.")
+	case errors.Is(err, tokenstore.ErrForbidden):
+		f.Errors.add("name", err.Error())
+	default:
+		if err = f.Errors.check("expires", err); err != nil {
+			return tokenResult{}, err
+		}
+	}
+	return tokenResult{form: f, status: http.StatusBadRequest}, nil
+}
+
+// revokeTokenFor revokes owner's token named in the form: the same store
+// call as the API's DELETE /authentications/name/{name}.
+func (q *request) revokeTokenFor(owner string) (tokenResult, error) {
+	name := q.r.PostForm.Get("name")
+	res := tokenResult{form: q.h.newTokenForm(), status: http.StatusOK, done: "Token " + name + " is revoked: it is refused from now on."}
+	err := q.h.store.RevokeToken(q.actor(), owner, name)
+	if errors.Is(err, tokenstore.ErrNotFound) {
+		res.status, res.done, err = http.StatusNotFound, "There is no token named "+name+".", nil
+	}
+	return res, err
+}
+
+func (h *Handler) accessPage(q *request) {
+	q.showAccess(tokenResult{form: h.newTokenForm(), status: http.StatusOK}, nil)
+}
+
+// showAccess renders the Access page for the user after a token action.
+func (q *request) showAccess(res tokenResult, err error) {
+	var p *accessPage
+	if err == nil {
+		p, err = q.accessView(q.user.Name, res, "/settings/access")
+	}
 	if err != nil {
 		q.h.storeFailure(q.w, q.r, err)
 		return
 	}
-	p.Created, p.Done = created, done
-	q.render(status, "access", "Access", p)
+	q.render(res.status, "access", "Access", p)
 }
 
-// createToken is POST /settings/access: the same store call as the API's
-// POST /authentications, by the user for the user. The secret is on this
-// answer only (no redirect carries it, nothing logs it).
-func (h *Handler) createToken(q *request) {
-	f := readTokenForm(q.r)
-	spec := f.validate(h.cfg.Now(), h.store.MaxTokenAge())
-	if len(f.Errors) > 0 {
-		q.showAccess(http.StatusBadRequest, f, "", "")
-		return
-	}
-	spec.Owner, spec.CreatedBy, spec.Remote = q.user.Name, q.user.Name, q.remote()
-	secret, _, err := h.store.CreateToken(q.actor(), spec)
-	switch {
-	case errors.Is(err, tokenstore.ErrExists):
-		f.Errors.add("name", "You already have a token with this name: choose another or revoke that one.")
-	case errors.Is(err, tokenstore.ErrForbidden):
-		f.Errors.add("name", err.Error())
-	case err != nil:
-		if err = f.Errors.check("expires", err); err != nil {
-			h.storeFailure(q.w, q.r, err)
-			return
-		}
-	}
-	if len(f.Errors) > 0 {
-		q.showAccess(http.StatusBadRequest, f, "", "")
-		return
-	}
-	q.showAccess(http.StatusOK, h.newTokenForm(), secret, "")
-}
+// createToken is POST /settings/access: a token for the user.
+func (h *Handler) createToken(q *request) { q.showAccess(q.createTokenFor(q.user.Name)) }
 
-// revokeToken is POST /settings/access/revoke: the same store call as the
-// API's DELETE /authentications/name/{name}.
-func (h *Handler) revokeToken(q *request) {
-	name := q.r.PostForm.Get("name")
-	err := h.store.RevokeToken(q.actor(), q.user.Name, name)
-	switch {
-	case errors.Is(err, tokenstore.ErrNotFound):
-		q.showAccess(http.StatusNotFound, h.newTokenForm(), "", "There is no token named "+name+".")
-	case err != nil:
-		h.storeFailure(q.w, q.r, err)
-	default:
-		q.showAccess(http.StatusOK, h.newTokenForm(), "", "Token "+name+" is revoked: it is refused from now on.")
-	}
-}
+// revokeToken is POST /settings/access/revoke.
+func (h *Handler) revokeToken(q *request) { q.showAccess(q.revokeTokenFor(q.user.Name)) }

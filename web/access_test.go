@@ -25,7 +25,7 @@ func TestCreateToken(t *testing.T) {
 		{"weak", func(v url.Values) { v.Set("strength", "weak") }, http.StatusOK, "Your new token"},
 		{"no name", func(v url.Values) { v.Set("name", "") }, http.StatusBadRequest, "token name must be 1 to 100 characters"},
 		{"name with slash", func(v url.Values) { v.Set("name", "a/b") }, http.StatusBadRequest, "may not contain"},
-		{"taken name", func(v url.Values) { v.Set("name", "existing") }, http.StatusBadRequest, "already have a token with this name"},
+		{"taken name", func(v url.Values) { v.Set("name", "existing") }, http.StatusBadRequest, "already a token with this name"},
 		{"bad strength", func(v url.Values) { v.Set("strength", "medium") }, http.StatusBadRequest, "strength must be strong or weak"},
 		{"no scope", func(v url.Values) { v.Del("scope") }, http.StatusBadRequest, "Choose at least one scope"},
 		{"unknown scope", func(v url.Values) { v.Add("scope", "root") }, http.StatusBadRequest, "unknown scope"},

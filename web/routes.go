@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 )
 
@@ -64,6 +65,18 @@ func (h *Handler) routes() []route {
 		{"GET /settings/access", confirmed, h.accessPage},
 		{"POST /settings/access", confirmed, h.createToken},
 		{"POST /settings/access/revoke", confirmed, h.revokeToken},
+
+		{"GET /orgs/new", member, h.newOrgPage},
+		{"POST /orgs/new", member, h.createOrg},
+		{"GET /orgs/{org}", member, h.orgPage},
+		{"POST /orgs/{org}/groups", member, h.serveOrgAction(createGroup)},
+		{"POST /orgs/{org}/groups/delete", member, h.serveOrgAction(deleteGroup)},
+		{"POST /orgs/{org}/members", member, h.serveOrgAction(setMember)},
+		{"POST /orgs/{org}/group-packages", member, h.serveOrgAction(setGroupPackage)},
+		{"POST /orgs/{org}/visibility", member, h.serveOrgAction(setVisibility)},
+		{"POST /orgs/{org}/collaborators", member, h.serveOrgAction(setCollaborator)},
+		{"POST /orgs/{org}/tokens", confirmed, h.orgCreateToken},
+		{"POST /orgs/{org}/tokens/revoke", confirmed, h.orgRevokeToken},
 	}
 }
 
@@ -81,7 +94,7 @@ func (h *Handler) guard(rt route) http.Handler {
 			q.redirect("/login?next=" + url.QueryEscape(r.URL.Path))
 			return
 		case rt.access == confirmed && h.cfg.Now().Sub(q.sess.Confirmed) >= h.cfg.ConfirmAfter:
-			q.redirect("/confirm-password?next=" + url.QueryEscape(r.URL.Path))
+			q.redirect("/confirm-password?next=" + url.QueryEscape(h.pageOf(r)))
 			return
 		}
 		if r.Method == http.MethodPost && !q.checkFormToken(rt.access == anyone) {
@@ -90,4 +103,18 @@ func (h *Handler) guard(rt route) http.Handler {
 		}
 		rt.serve(q)
 	})
+}
+
+// pageOf is the page to come back to after confirming the password: the
+// request's path if it can be opened (GET), else the nearest parent that
+// can (a form's action, such as /settings/account/password, is not a
+// page).
+func (h *Handler) pageOf(r *http.Request) string {
+	for p := r.URL.Path; p != "/" && p != "."; p = path.Dir(p) {
+		get, _ := http.NewRequest(http.MethodGet, p, nil)
+		if _, pattern := h.mux.Handler(get); pattern != "" {
+			return p
+		}
+	}
+	return "/dashboard"
 }
