@@ -33,7 +33,7 @@ func (h *Handler) createOrg(q *request) {
 	_ = f.Errors.check("org", tokenstore.ValidateAccountName(f.Name))
 	if len(f.Errors) == 0 {
 		_, err := h.store.CreateOrg(q.actor(), f.Name, q.user.Name)
-		if errors.Is(err, tokenstore.ErrExists) {
+		if errors.Is(err, tokenstore.ErrExists) || errors.Is(err, tokenstore.ErrForbidden) {
 			f.Errors.add("org", err.Error())
 		} else if err = f.Errors.check("org", err); err != nil {
 			h.storeFailure(q.w, q.r, err)

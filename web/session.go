@@ -100,13 +100,14 @@ func (q *request) startSession(user string) error {
 }
 
 // actor is the request's user (or "anonymous") and address, for the audit
-// log.
+// log, and whether the user is a site administrator (who alone may give
+// out a name the storage serves or an account had).
 func (q *request) actor() tokenstore.Actor {
-	name := "anonymous"
+	a := tokenstore.Actor{Name: "anonymous", Remote: q.remote()}
 	if q.user != nil {
-		name = q.user.Name
+		a.Name, a.SiteAdmin = q.user.Name, q.user.SiteAdmin
 	}
-	return tokenstore.Actor{Name: name, Remote: q.remote()}
+	return a
 }
 
 // remote is the client's address without the port (Config.ClientAddress).

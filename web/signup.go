@@ -101,7 +101,8 @@ func (h *Handler) signup(q *request) {
 	acct, err := h.store.SignUp(q.actor(), tokenstore.NewUser{Name: f.Username, Email: f.Email,
 		Password: f.password, PasswordConfirmation: f.confirm, AcceptTerms: f.Terms}, false)
 	switch {
-	case errors.Is(err, tokenstore.ErrExists):
+	case errors.Is(err, tokenstore.ErrExists), errors.Is(err, tokenstore.ErrForbidden):
+		// taken, or a channel the storage serves or an account had
 		f.Errors.add("username", err.Error())
 	case err != nil:
 		if err = f.Errors.check("username", err); err != nil {
