@@ -155,6 +155,9 @@ func (a *api) perm(c *caller, channel string, kind tokenstore.Kind, pkg string) 
 	return a.store.Perm(c.name, channel, kind, pkg)
 }
 
+// viewer is c for the store's shared decisions.
+func (c *caller) viewer() tokenstore.Viewer { return tokenstore.Viewer{Name: c.name, Token: c.token} }
+
 // require fails with 403 unless c holds at least perm on channel; a
 // channel that does not exist is a 404 (tokenstore.Store.Require, which
 // the web pages call too). The operator holds every permission.
@@ -162,7 +165,7 @@ func (a *api) require(c *caller, channel string, perm tokenstore.Perm) error {
 	if c.operator() {
 		return nil
 	}
-	return a.store.Require(c.name, channel, perm)
+	return a.store.Require(c.viewer(), channel, perm)
 }
 
 // requirePackage fails with 403 unless c administers the package name of
@@ -172,5 +175,5 @@ func (a *api) requirePackage(c *caller, channel, name string, kinds []tokenstore
 	if c.operator() {
 		return nil
 	}
-	return a.store.RequirePackage(c.name, channel, name, kinds)
+	return a.store.RequirePackage(c.viewer(), channel, name, kinds)
 }

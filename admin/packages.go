@@ -134,7 +134,7 @@ func (a *api) readable(c *caller, channel string, kind tokenstore.Kind, name str
 	if c.operator() {
 		return true, nil
 	}
-	return a.store.Readable(c.name, channel, kind, name)
+	return a.store.Readable(c.viewer(), channel, kind, name)
 }
 
 // readableNames keeps the package names c may read, so that listings
@@ -144,7 +144,7 @@ func (a *api) readableNames(c *caller, channel string, names []string) ([]string
 	if c.operator() {
 		return names, nil
 	}
-	return a.store.ReadableNames(c.name, channel, names)
+	return a.store.ReadableNames(c.viewer(), channel, names)
 }
 
 // readPackage returns the package in the path if c may see it; a hidden

@@ -96,7 +96,7 @@ func (q *request) packageKinds(channel, name string) ([]tokenstore.Kind, error) 
 			continue
 		}
 		kinds = append(kinds, p.Kind)
-		ok, err := q.h.store.Readable(q.user.Name, channel, p.Kind, p.Name)
+		ok, err := q.h.store.Readable(q.viewer(), channel, p.Kind, p.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +105,7 @@ func (q *request) packageKinds(channel, name string) ([]tokenstore.Kind, error) 
 	if !visible {
 		return nil, fmt.Errorf("%w: no package %s/%s", tokenstore.ErrNotFound, channel, name)
 	}
-	return kinds, q.h.store.RequirePackage(q.user.Name, channel, name, kinds)
+	return kinds, q.h.store.RequirePackage(q.viewer(), channel, name, kinds)
 }
 
 // orgCreateToken is POST /orgs/{org}/tokens: a token for the organization,
@@ -122,7 +122,7 @@ func (q *request) orgTokens(act func(owner string) (tokenResult, error)) {
 	if !ok {
 		return
 	}
-	if err := q.h.store.Require(q.user.Name, o.name, tokenstore.PermAdmin); err != nil {
+	if err := q.h.store.Require(q.viewer(), o.name, tokenstore.PermAdmin); err != nil {
 		q.refuse(err)
 		return
 	}

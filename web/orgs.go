@@ -79,7 +79,7 @@ type orgPerms struct {
 // itself (404, 403, 503) and returns false otherwise.
 func (q *request) orgAccess() (orgPerms, bool) {
 	o := orgPerms{name: q.r.PathValue("org")}
-	if err := q.h.store.Require(q.user.Name, o.name, tokenstore.PermRead); err != nil {
+	if err := q.h.store.Require(q.viewer(), o.name, tokenstore.PermRead); err != nil {
 		q.refuse(err)
 		return o, false
 	}
@@ -92,7 +92,7 @@ func (q *request) orgAccess() (orgPerms, bool) {
 		q.h.fail(q.w, q.r, http.StatusNotFound, o.name+" is a user, not an organization.")
 		return o, false
 	}
-	o.admin = q.h.store.Require(q.user.Name, o.name, tokenstore.PermAdmin) == nil
+	o.admin = q.h.store.Require(q.viewer(), o.name, tokenstore.PermAdmin) == nil
 	return o, true
 }
 
@@ -150,7 +150,7 @@ func (h *Handler) serveOrgAction(a orgAction) func(*request) {
 			return
 		}
 		res := tokenResult{form: h.newTokenForm(), status: http.StatusOK}
-		err := h.store.Require(q.user.Name, o.name, a.need)
+		err := h.store.Require(q.viewer(), o.name, a.need)
 		if err == nil {
 			res.done, err = a.act(q, o.name)
 		}
@@ -195,7 +195,7 @@ func (q *request) visibleGroups(org string) ([]*tokenstore.Group, error) {
 		return nil, err
 	}
 	for _, g := range groups {
-		if g.Packages, err = q.h.store.ReadableNames(q.user.Name, org, g.Packages); err != nil {
+		if g.Packages, err = q.h.store.ReadableNames(q.viewer(), org, g.Packages); err != nil {
 			return nil, err
 		}
 	}
@@ -211,14 +211,14 @@ func (q *request) visiblePackages(org string) ([]orgPackage, error) {
 	}
 	var out []orgPackage
 	for _, p := range pkgs {
-		ok, err := q.h.store.Readable(q.user.Name, org, p.Kind, p.Name)
+		ok, err := q.h.store.Readable(q.viewer(), org, p.Kind, p.Name)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
 			continue
 		}
-		err = q.h.store.RequirePackage(q.user.Name, org, p.Name, []tokenstore.Kind{p.Kind})
+		err = q.h.store.RequirePackage(q.viewer(), org, p.Name, []tokenstore.Kind{p.Kind})
 		if err != nil && !errors.Is(err, tokenstore.ErrForbidden) {
 			return nil, err
 		}

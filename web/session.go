@@ -121,6 +121,9 @@ func remoteHost(r *http.Request) string {
 	return r.RemoteAddr
 }
 
+// viewer is the session's user for the store's shared decisions.
+func (q *request) viewer() tokenstore.Viewer { return tokenstore.Viewer{Name: q.user.Name} }
+
 // address is the client's limiter key (IPv6 per /64).
 func (q *request) address() string { return limiter.Address(q.remote()) }
 
