@@ -46,7 +46,9 @@ type WebHandler struct {
 	// MailFrom is the sender of the mail. Required with SMTP.
 	MailFrom string `json:"mail_from,omitempty"`
 	// SMTPUser and SMTPPassword authenticate to the mail server when it
-	// offers AUTH. Give the password from the environment.
+	// offers AUTH. Give the password as a runtime placeholder,
+	// {env.CHANNELGATE_SMTP_PASSWORD}, replaced at provision time, so it
+	// never appears in Caddy's configuration.
 	SMTPUser     string `json:"smtp_user,omitempty"`
 	SMTPPassword string `json:"smtp_password,omitempty"`
 	// RobotCheck is "on" (the default) or "off": sign-up's not-a-robot
@@ -115,7 +117,8 @@ func (h *WebHandler) config() (web.Config, error) {
 		if h.MailFrom == "" || h.BaseURL == "" {
 			return cfg, errors.New("channelgate_web: smtp needs mail_from and base_url")
 		}
-		cfg.Mail = &web.SMTP{Addr: h.SMTP, From: h.MailFrom, User: h.SMTPUser, Password: h.SMTPPassword}
+		cfg.Mail = &web.SMTP{Addr: h.SMTP, From: h.MailFrom, User: h.SMTPUser,
+			Password: caddy.NewReplacer().ReplaceKnown(h.SMTPPassword, "")}
 	}
 	if h.Terms != "" {
 		b, err := os.ReadFile(h.Terms)
