@@ -107,7 +107,8 @@ func (b *tab) waitFor(cond, what string) {
 	deadline := time.Now().Add(time.Minute)
 	for b.eval(`String(`+cond+`)`) != "true" {
 		if time.Now().After(deadline) {
-			b.t.Fatalf("waiting for %s; page %s:\n%s", what, b.eval("location.pathname"), b.eval(`document.body ? document.body.innerText : ""`))
+			b.t.Fatalf("waiting for %s; page %s (%s):\n%s", what, b.eval("location.pathname"), b.eval("document.readyState"),
+				b.eval(`document.documentElement.outerHTML`))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -191,10 +192,8 @@ func (b *tab) wantControls(want ...axControl) {
 func TestWebBrowser(t *testing.T) {
 	mail := mailtest.Start(t, mailtest.Options{})
 	base := fmt.Sprintf("http://localhost:%d", gatewayPort)
-	g := startSite(t, site{web: fmt.Sprintf("signup open\n\t\t\tbase_url %s\n\t\t\tsmtp %s\n\t\t\tmail_from channelgate@example.org",
+	g := startSite(t, site{storageRoot: true, web: fmt.Sprintf("signup open\n\t\t\tbase_url %s\n\t\t\tsmtp %s\n\t\t\tmail_from channelgate@example.org",
 		base, mail.Addr)})
-	g.file("erin/noarch/repodata.json", `{"packages":{"erin-tool-1.0-0.tar.bz2":{"name":"erin-tool","version":"1.0","build":"0","build_number":0,"depends":[]}}}`)
-	g.file("erin/noarch/erin-tool-1.0-0.tar.bz2", "private bytes")
 	b := startBrowser(t, base)
 	const password, newPassword = "erin's password", "erin's new password"
 
@@ -224,10 +223,13 @@ func TestWebBrowser(t *testing.T) {
 	b.keys("\r")
 	b.waitHeading("Address verified")
 
-	// The private package the user publishes (publishing is not a page).
+	// The private package the user publishes (publishing is not a page;
+	// before sign-up, a channel the storage serves could not be claimed).
 	if _, err := g.store.PutPackage(testActor, "erin", tokenstore.Conda, "erin-tool", false, "erin's tool"); err != nil {
 		t.Fatal(err)
 	}
+	g.file("erin/noarch/repodata.json", `{"packages":{"erin-tool-1.0-0.tar.bz2":{"name":"erin-tool","version":"1.0","build":"0","build_number":0,"depends":[]}}}`)
+	g.file("erin/noarch/erin-tool-1.0-0.tar.bz2", "private bytes")
 	if status, _, _ := g.do("GET", "/erin/noarch/erin-tool-1.0-0.tar.bz2", nil); status != http.StatusNotFound {
 		t.Fatalf("anonymous download of the private package: %d", status)
 	}
