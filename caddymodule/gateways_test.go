@@ -262,3 +262,65 @@ func TestRevocationPropagation(t *testing.T) {
 	t.Logf("revocation propagation over %d revocations under load (%d downloads by %d clients): p50 %v, p99 %v, max %v",
 		len(took), loadOK.Load(), loaders, took[len(took)/2], took[len(took)*99/100], took[len(took)-1])
 }
+
+// TestGatewaysConcurrentWriters: writes racing through different gateways
+// keep the domain's invariants. Six creations of one organization name,
+// two per gateway at once, make exactly one organization; the two owners
+// of an organization removed from its owners group at once, through two
+// gateways, leave exactly one owner (the last owner cannot leave).
+func TestGatewaysConcurrentWriters(t *testing.T) {
+	g := startEtcdGateways(t, gatewaysConfig{})
+	ctx := context.Background()
+	g.user(0, "alice")
+	g.user(1, "bob")
+	errs := make([]error, 6)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = g.op[i%3].CreateOrg(ctx, "acme", "alice")
+		}()
+	}
+	wg.Wait()
+	if ok := countNil(errs); ok != 1 {
+		t.Fatalf("%d of 6 concurrent creations of acme succeeded, want 1: %v", ok, errs)
+	}
+
+	for round := range 5 {
+		org := fmt.Sprintf("duo%d", round)
+		_, err := g.op[0].CreateOrg(ctx, org, "alice")
+		g.must(err)
+		g.must(g.op[0].SetGroupMember(ctx, org, "owners", "bob", true))
+		errs = errs[:2]
+		for i, user := range []string{"alice", "bob"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = g.op[i+1].SetGroupMember(ctx, org, "owners", user, false)
+			}()
+		}
+		wg.Wait()
+		if ok := countNil(errs); ok != 1 {
+			t.Fatalf("%s: %d of 2 concurrent owner removals succeeded, want 1: %v", org, ok, errs)
+		}
+		groups, err := g.op[2].Groups(ctx, org)
+		g.must(err)
+		for _, gr := range groups {
+			if gr.Name == "owners" && len(gr.Members) != 1 {
+				t.Fatalf("%s: owners %v, want one", org, gr.Members)
+			}
+		}
+	}
+}
+
+// countNil counts the nil errors.
+func countNil(errs []error) int {
+	n := 0
+	for _, err := range errs {
+		if err == nil {
+			n++
+		}
+	}
+	return n
+}
