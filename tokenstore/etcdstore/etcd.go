@@ -138,7 +138,7 @@ func Open(cfg Config) (*Backend, error) {
 	}
 	b := &Backend{cfg: cfg, cli: cli, commit: cfg.Prefix + "_commit", base: time.Now()}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
-	rev, err := b.currentRevision()
+	rev, err := b.currentRevision(cfg.RequestTimeout)
 	if err != nil {
 		b.cancel()
 		cli.Close()
@@ -245,7 +245,12 @@ func (b *Backend) Stats() Stats {
 // call runs one etcd request under the request timeout and counts its
 // failure.
 func (b *Backend) call(fn func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(b.ctx, b.cfg.RequestTimeout)
+	return b.callWithin(b.cfg.RequestTimeout, fn)
+}
+
+// callWithin is call with its own timeout.
+func (b *Backend) callWithin(timeout time.Duration, fn func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(b.ctx, timeout)
 	defer cancel()
 	err := fn(ctx)
 	if err != nil {
@@ -255,10 +260,11 @@ func (b *Backend) call(fn func(ctx context.Context) error) error {
 	return nil
 }
 
-// currentRevision reads the cluster's revision with a linearizable read.
-func (b *Backend) currentRevision() (int64, error) {
+// currentRevision reads the cluster's revision with a linearizable read,
+// waiting at most timeout.
+func (b *Backend) currentRevision(timeout time.Duration) (int64, error) {
 	var rev int64
-	err := b.call(func(ctx context.Context) error {
+	err := b.callWithin(timeout, func(ctx context.Context) error {
 		resp, err := b.cli.Get(ctx, b.commit, clientv3.WithCountOnly())
 		if err == nil {
 			rev = resp.Header.Revision

@@ -54,7 +54,7 @@ func (b *Backend) pause(d time.Duration) {
 func (b *Backend) reload() int64 {
 	for b.ctx.Err() == nil {
 		start := b.now()
-		rev, err := b.currentRevision()
+		rev, err := b.currentRevision(b.cfg.RequestTimeout)
 		if err == nil {
 			b.reloads.Add(1)
 			b.deliver(tokenstore.Change{Reset: true})
@@ -114,8 +114,11 @@ func (b *Backend) watchFrom(rev int64) (next int64, compacted bool) {
 			case !probing:
 				probing = true
 				go func() {
+					// A read slower than half the bound could not
+					// prove much: give up and read again, so the
+					// feed is current again soon after an election.
 					at := b.now()
-					r, err := b.currentRevision()
+					r, err := b.currentRevision(b.cfg.StaleAfter / 2)
 					probes <- probe{at: at, rev: r, err: err}
 				}()
 			}
