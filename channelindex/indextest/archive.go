@@ -95,7 +95,7 @@ func Zip(t testing.TB, files []File, method uint16) []byte {
 // Zstd compresses b into one zstd frame.
 func Zstd(t testing.TB, b []byte) []byte {
 	t.Helper()
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression))
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 	if err != nil {
 		t.Fatal(err)
 	}
