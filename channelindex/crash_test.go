@@ -41,8 +41,9 @@ const crashWorkers = 4
 
 // TestCrashChild is the child: crashWorkers goroutines add conda
 // packages (two labels, two subdirs, shared names) and wheels and remove
-// some, printing "ack <storage path>" after each add returns and
-// "rm <storage path>" after each removal.
+// some, printing "ack <storage path>" after each add returns,
+// "unlisting <storage path>" before a removal starts and
+// "rm <storage path>" after it returns.
 func TestCrashChild(t *testing.T) {
 	root := os.Getenv(crashRootEnv)
 	if root == "" {
@@ -83,9 +84,11 @@ func crashPublish(t *testing.T, p *Publisher, id string, report func(string, ...
 		if _, err := p.AddConda(ctx, CondaAdd{Channel: "acme", Labels: labels, File: c.FileName()}, bytes.NewReader(b), int64(len(b))); err != nil {
 			panic(err)
 		}
+		var paths []string
 		for _, l := range labels {
-			report("ack", labelRoot("acme", l)+"/"+subdir+"/"+c.FileName())
+			paths = append(paths, labelRoot("acme", l)+"/"+subdir+"/"+c.FileName())
 		}
+		report("ack", paths...)
 		py := indextest.Python{Project: fmt.Sprintf("proj%d", i%3), Version: version}
 		whl := indextest.Wheel(t, py)
 		d, err := p.AddPython(ctx, PythonAdd{Channel: "acme", File: py.WheelName()}, bytes.NewReader(whl), int64(len(whl)))
@@ -94,6 +97,7 @@ func crashPublish(t *testing.T, p *Publisher, id string, report func(string, ...
 		}
 		report("ack", projectDir("acme", d.Project)+"/"+d.File)
 		if i%4 == 3 {
+			report("unlisting", paths...) // from here on it may be gone
 			removed, err := p.RemoveConda(ctx, "acme", CondaQuery{File: c.FileName()})
 			if err != nil {
 				panic(err)
@@ -119,7 +123,7 @@ func TestCrashDuringPublish(t *testing.T) {
 			switch verb {
 			case "ack":
 				acked[p] = true
-			case "rm":
+			case "unlisting", "rm":
 				delete(acked, p)
 			}
 		}

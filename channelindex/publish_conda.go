@@ -227,7 +227,7 @@ func (p *Publisher) writeSubdir(x subdirIndex, st *subdirState) error {
 	repodata := st.render(nil)
 	outputs := map[string]func() []byte{
 		"repodata.json":         func() []byte { return repodata },
-		"repodata.json.zst":     func() []byte { return p.codec.encode(repodata, len(repodata)/8) },
+		"repodata.json.zst":     func() []byte { return p.zst.EncodeAll(repodata, make([]byte, 0, len(repodata)/8)) },
 		"current_repodata.json": st.renderCurrent,
 	}
 	errs := make(chan error, len(outputs))
