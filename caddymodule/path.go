@@ -118,7 +118,7 @@ func parsePath(p string) (target, error) {
 	}
 	segs = segs[1:]
 	if len(segs) >= 2 && segs[0] == "label" {
-		if !validLabel(segs[1]) {
+		if !channelindex.ValidLabel(segs[1]) {
 			return t, pathError("invalid label name")
 		}
 		if segs[1] != "main" {
@@ -206,19 +206,6 @@ func (t *target) classifyConda(segs []string) error {
 	}
 	t.class, t.pkg = classPackage, tokenstore.NormalizeName(tokenstore.Conda, name)
 	return nil
-}
-
-func validLabel(l string) bool {
-	if l == "" || len(l) > 64 {
-		return false
-	}
-	for i := 0; i < len(l); i++ {
-		c := l[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // looksLikeToken reports whether a path segment has a token's shape: the

@@ -16,51 +16,45 @@ import (
 // before its files are deleted; channeldata.json follows. It returns
 // what it removed, or ErrNotFound if q selects nothing.
 func (p *Publisher) RemoveConda(ctx context.Context, channel string, q CondaQuery) ([]CondaFile, error) {
-	files, err := p.CondaFiles(ctx, channel, q)
+	files, err := nonEmpty(p.CondaFiles(ctx, channel, q))
 	if err != nil {
 		return nil, err
 	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("%w: no conda file matches", ErrNotFound)
-	}
+	return files, p.unpublishAll(ctx, files)
+}
+
+// unpublishAll unlists and deletes files, subdir by subdir, then
+// updates the channeldata of their labels.
+func (p *Publisher) unpublishAll(ctx context.Context, files []CondaFile) error {
 	for x, group := range groupBySubdir(files) {
 		if err := p.unpublishConda(ctx, x, group); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for root, group := range groupByRoot(files) {
 		if err := p.recomputeChanneldata(ctx, root, group); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return files, nil
+	return nil
 }
 
 // unpublishConda unlists files from one subdir, then deletes them,
 // under the subdir's lock.
 func (p *Publisher) unpublishConda(ctx context.Context, x subdirIndex, files []CondaFile) error {
-	unlock, err := p.lock(ctx, x.lockKey())
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	st, err := p.loadState(x)
-	if err != nil {
-		return err
-	}
-	st = st.clone()
-	for _, f := range files {
-		st.remove(f.File)
-	}
-	if err := p.writeSubdir(x, st); err != nil {
-		return err
-	}
-	for _, f := range files {
-		if err := p.store.Remove(f.Path()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+	return p.changeSubdir(ctx, x, func(st *subdirState) (func() error, error) {
+		for _, f := range files {
+			st.remove(f.File)
 		}
-	}
-	return nil
+		return func() error {
+			for _, f := range files {
+				if err := p.store.Remove(f.Path()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
+			}
+			return nil
+		}, nil
+	})
 }
 
 // recomputeChanneldata sets the channeldata entries of the packages of
@@ -117,16 +111,7 @@ func (p *Publisher) CopyConda(ctx context.Context, channel string, q CondaQuery,
 		}
 	}
 	if move {
-		for x, group := range groupBySubdir(files) {
-			if err := p.unpublishConda(ctx, x, group); err != nil {
-				return nil, err
-			}
-		}
-		for root, group := range groupByRoot(files) {
-			if err := p.recomputeChanneldata(ctx, root, group); err != nil {
-				return nil, err
-			}
-		}
+		return files, p.unpublishAll(ctx, files)
 	}
 	return files, nil
 }
@@ -172,4 +157,12 @@ func groupByRoot(files []CondaFile) map[string][]CondaFile {
 		out[root] = append(out[root], f)
 	}
 	return out
+}
+
+// nonEmpty passes a selection on, or ErrNotFound if it selects nothing.
+func nonEmpty[F any](files []F, err error) ([]F, error) {
+	if err == nil && len(files) == 0 {
+		err = fmt.Errorf("%w: no file matches", ErrNotFound)
+	}
+	return files, err
 }

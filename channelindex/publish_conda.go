@@ -142,6 +142,28 @@ func newCopySource(r io.ReaderAt, size int64) copySource {
 // publishConda writes one file into a subdir and lists it, under the
 // subdir's lock, then makes sure the label has a noarch index.
 func (p *Publisher) publishConda(ctx context.Context, x subdirIndex, file string, rec json.RawMessage, src copySource, force bool) error {
+	return p.changeSubdir(ctx, x, func(st *subdirState) (func() error, error) {
+		if _, listed := st.record(file); listed && !force {
+			return nil, fmt.Errorf("%w: %s/%s in label %s", ErrExists, x.subdir, file, x.label)
+		}
+		in, err := src()
+		if err != nil {
+			return nil, err
+		}
+		defer in.Close()
+		if err := p.store.WriteAtomic(x.dir()+"/"+file, in); err != nil {
+			return nil, err
+		}
+		st.put(file, rec)
+		return func() error { return p.ensureNoarch(ctx, x) }, nil
+	})
+}
+
+// changeSubdir runs change on a copy of a subdir's state under its lock
+// and writes the subdir's indexes from it; then after, if change
+// returns one, still under the lock. Whatever change writes is in place
+// before the indexes; whatever after deletes is unlisted first.
+func (p *Publisher) changeSubdir(ctx context.Context, x subdirIndex, change func(*subdirState) (after func() error, err error)) error {
 	unlock, err := p.lock(ctx, x.lockKey())
 	if err != nil {
 		return err
@@ -151,24 +173,18 @@ func (p *Publisher) publishConda(ctx context.Context, x subdirIndex, file string
 	if err != nil {
 		return err
 	}
-	if _, listed := st.record(file); listed && !force {
-		return fmt.Errorf("%w: %s/%s in label %s", ErrExists, x.subdir, file, x.label)
-	}
-	in, err := src()
-	if err != nil {
-		return err
-	}
-	err = p.store.WriteAtomic(x.dir()+"/"+file, in)
-	in.Close()
-	if err != nil {
-		return err
-	}
 	st = st.clone()
-	st.put(file, rec)
+	after, err := change(st)
+	if err != nil {
+		return err
+	}
 	if err := p.writeSubdir(x, st); err != nil {
 		return err
 	}
-	return p.ensureNoarch(ctx, x)
+	if after != nil {
+		return after()
+	}
+	return nil
 }
 
 // ensureNoarch writes an empty noarch index for the label if it has

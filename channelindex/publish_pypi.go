@@ -75,9 +75,8 @@ func (p *Publisher) AddPython(ctx context.Context, req PythonAdd, r io.ReaderAt,
 	if req.SHA256 != "" && !strings.EqualFold(req.SHA256, d.SHA256) {
 		return nil, badRequestf("sha256 %s does not match the file's %s", req.SHA256, d.SHA256)
 	}
-	dir := projectDir(req.Channel, d.Project)
-	err = p.changeProject(ctx, dir, d.Project, func(page *simpleProject) (func() error, error) {
-		return nil, p.storeDist(page, dir, d, r, req.Force)
+	err = p.changeProject(ctx, req.Channel, d.Project, func(page *simpleProject) (func() error, error) {
+		return nil, p.storeDist(page, projectDir(req.Channel, d.Project), d, r, req.Force)
 	})
 	if err != nil {
 		return nil, err
@@ -117,9 +116,11 @@ func (p *Publisher) storeDist(page *simpleProject, dir string, d *PythonDist, r 
 }
 
 // changeProject runs change on a project page under its lock and
-// writes the page. change may return a function to run after the page
-// is written (deleting files), still under the lock.
-func (p *Publisher) changeProject(ctx context.Context, dir, project string, change func(*simpleProject) (func() error, error)) error {
+// writes the page; a page left without files is unlisted from the
+// simple/ root and deleted instead. change may return a function to run
+// after that (deleting files), still under the lock.
+func (p *Publisher) changeProject(ctx context.Context, channel, project string, change func(*simpleProject) (func() error, error)) error {
+	dir := projectDir(channel, project)
 	unlock, err := p.lock(ctx, pypiLockKey(dir))
 	if err != nil {
 		return err
@@ -133,12 +134,28 @@ func (p *Publisher) changeProject(ctx context.Context, dir, project string, chan
 	if err != nil {
 		return err
 	}
-	page.sort()
-	if err := p.writeSimple(dir, page, renderProjectHTML(page)); err != nil {
+	if len(page.Files) > 0 {
+		page.sort()
+		err = p.writeSimple(dir, page, renderProjectHTML(page))
+	} else {
+		err = p.dropProject(ctx, channel, project)
+	}
+	if err == nil && after != nil {
+		err = after()
+	}
+	return err
+}
+
+// dropProject unlists a project from the simple/ root, then deletes its
+// pages. Called holding the project's lock.
+func (p *Publisher) dropProject(ctx context.Context, channel, project string) error {
+	if err := p.changeRoot(ctx, channel, func(root *simpleRoot) { root.drop(project) }); err != nil {
 		return err
 	}
-	if after != nil {
-		return after()
+	for _, name := range []string{SimpleHTMLFile, SimpleJSONFile} {
+		if err := p.store.Remove(projectDir(channel, project) + "/" + name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 	}
 	return nil
 }
@@ -308,12 +325,9 @@ func (q PythonQuery) matches(f PythonFile) bool {
 // pages. It returns what it removed, or ErrNotFound if q selects
 // nothing.
 func (p *Publisher) RemovePython(ctx context.Context, channel string, q PythonQuery) ([]PythonFile, error) {
-	files, err := p.PythonFiles(ctx, channel, q)
+	files, err := nonEmpty(p.PythonFiles(ctx, channel, q))
 	if err != nil {
 		return nil, err
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("%w: no Python file matches", ErrNotFound)
 	}
 	byProject := map[string][]PythonFile{}
 	for _, f := range files {
@@ -329,22 +343,12 @@ func (p *Publisher) RemovePython(ctx context.Context, channel string, q PythonQu
 
 // unpublishPython removes files of one project.
 func (p *Publisher) unpublishPython(ctx context.Context, channel, project string, files []PythonFile) error {
-	dir := projectDir(channel, project)
-	empty := false
-	err := p.changeProject(ctx, dir, project, func(page *simpleProject) (func() error, error) {
+	return p.changeProject(ctx, channel, project, func(page *simpleProject) (func() error, error) {
 		page.Files = slices.DeleteFunc(page.Files, func(f simpleFile) bool {
 			return slices.ContainsFunc(files, func(r PythonFile) bool { return r.File == f.Filename })
 		})
-		empty = len(page.Files) == 0
-		return func() error { return p.removeFiles(dir, files) }, nil
+		return func() error { return p.removeFiles(projectDir(channel, project), files) }, nil
 	})
-	if err != nil || !empty {
-		return err
-	}
-	if err := p.changeRoot(ctx, channel, func(root *simpleRoot) { root.drop(project) }); err != nil {
-		return err
-	}
-	return p.removeEmptyProject(ctx, channel, project)
 }
 
 // removeFiles deletes distributions and their .metadata.
@@ -354,30 +358,6 @@ func (p *Publisher) removeFiles(dir string, files []PythonFile) error {
 			if err := p.store.Remove(dir + "/" + name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
-		}
-	}
-	return nil
-}
-
-// removeEmptyProject deletes a project's pages if it still has no file;
-// if an upload came in since, it lists the project again.
-func (p *Publisher) removeEmptyProject(ctx context.Context, channel, project string) error {
-	dir := projectDir(channel, project)
-	unlock, err := p.lock(ctx, pypiLockKey(dir))
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	page, err := p.loadProject(dir, project)
-	if err != nil {
-		return err
-	}
-	if len(page.Files) > 0 {
-		return p.changeRoot(ctx, channel, func(root *simpleRoot) { root.add(project) })
-	}
-	for _, name := range []string{SimpleHTMLFile, SimpleJSONFile} {
-		if err := p.store.Remove(dir + "/" + name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
 		}
 	}
 	return nil
