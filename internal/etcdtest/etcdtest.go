@@ -96,7 +96,10 @@ func (c *Cluster) start(m *Member) {
 		fmt.Sprintf("--heartbeat-interval=%d", heartbeatMS), fmt.Sprintf("--election-timeout=%d", electionMS),
 		fmt.Sprintf("--max-txn-ops=%d", maxTxnOps), "--logger=zap", "--log-level=warn")
 	m.cmd.Stdout, m.cmd.Stderr = log, log
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group (signals to the test's group do not reach
+	// it), but killed with the test process: a test binary that dies
+	// (panic, timeout) leaves no member behind.
+	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := m.cmd.Start(); err != nil {
 		log.Close()
 		c.t.Fatalf("start etcd %s: %v", m.Name, err)
