@@ -20,22 +20,24 @@ const (
 
 // formatSpec is one row of the formats table.
 type formatSpec struct {
-	exts  []string // file name extensions, lowercase
-	magic []string // the file's first bytes, per extension
-	what  string   // what the content is, for refusals
-	kind  tokenstore.Kind
+	exts []extSpec
+	kind tokenstore.Kind
 	// check reads the file and fills what the format knows; the
 	// caller has checked the size and hashes the bytes.
 	check func(f *packageFile) error
 }
 
+// extSpec is one file name extension (lowercase) of a format, with the
+// first bytes its files start with and what that content is called.
+type extSpec struct{ ext, magic, what string }
+
 // formats is the table of package formats: extension → kind → reader.
 var formats = [...]formatSpec{
 	FormatUnknown: {},
-	FormatConda:   {exts: []string{".conda"}, magic: []string{zipMagic}, what: "a zip", kind: tokenstore.Conda, check: checkConda},
-	FormatTarBz2:  {exts: []string{".tar.bz2"}, magic: []string{"BZh"}, what: "bzip2", kind: tokenstore.Conda, check: checkTarBz2},
-	FormatWheel:   {exts: []string{".whl"}, magic: []string{zipMagic}, what: "a zip", kind: tokenstore.PyPI, check: checkWheel},
-	FormatSdist: {exts: []string{".tar.gz", ".zip"}, magic: []string{"\x1f\x8b", zipMagic}, what: "gzip or zip",
+	FormatConda:   {exts: []extSpec{{".conda", zipMagic, "a zip"}}, kind: tokenstore.Conda, check: checkConda},
+	FormatTarBz2:  {exts: []extSpec{{".tar.bz2", "BZh", "bzip2"}}, kind: tokenstore.Conda, check: checkTarBz2},
+	FormatWheel:   {exts: []extSpec{{".whl", zipMagic, "a zip"}}, kind: tokenstore.PyPI, check: checkWheel},
+	FormatSdist: {exts: []extSpec{{".tar.gz", "\x1f\x8b", "gzip"}, {".zip", zipMagic, "a zip"}},
 		kind: tokenstore.PyPI, check: checkSdist},
 }
 
@@ -46,9 +48,9 @@ const zipMagic = "PK\x03\x04"
 func FormatOf(fileName string) (Format, string) {
 	lower := strings.ToLower(fileName)
 	for f, spec := range formats {
-		for _, ext := range spec.exts {
-			if strings.HasSuffix(lower, ext) {
-				return Format(f), fileName[:len(fileName)-len(ext)]
+		for _, e := range spec.exts {
+			if strings.HasSuffix(lower, e.ext) {
+				return Format(f), fileName[:len(fileName)-len(e.ext)]
 			}
 		}
 	}
@@ -58,17 +60,16 @@ func FormatOf(fileName string) (Format, string) {
 // sniff checks that the file's first bytes are what its extension
 // says, so a mislabelled file gets a clear refusal.
 func (f Format) sniff(r io.ReaderAt, name string) error {
-	spec := formats[f]
 	lower := strings.ToLower(name)
-	for i, ext := range spec.exts {
-		if !strings.HasSuffix(lower, ext) {
+	for _, e := range formats[f].exts {
+		if !strings.HasSuffix(lower, e.ext) {
 			continue
 		}
-		head := make([]byte, len(spec.magic[i]))
-		if _, err := r.ReadAt(head, 0); err == nil && string(head) == spec.magic[i] {
+		head := make([]byte, len(e.magic))
+		if _, err := r.ReadAt(head, 0); err == nil && string(head) == e.magic {
 			return nil
 		}
-		return invalidf(name, "content is not %s as %s files are: damaged, or the wrong extension", spec.what, ext)
+		return invalidf(name, "content is not %s as %s files are: damaged, or the wrong extension", e.what, e.ext)
 	}
 	return nil
 }

@@ -211,7 +211,11 @@ func (p *Publisher) ensureNoarch(ctx context.Context, x subdirIndex) error {
 
 // loadState returns a subdir's parsed repodata.json: from the cache
 // while the stored file is unchanged, else read and parsed once. An
-// absent index is an empty subdir.
+// absent index is an empty subdir. "Unchanged" is the same size and
+// modification time: a writer in another process (another gateway on
+// the same storage, holding the shared Locker) is seen unless it
+// rewrote the file to the same size within the file system's time
+// granularity.
 func (p *Publisher) loadState(x subdirIndex) (*subdirState, error) {
 	name := x.dir() + "/repodata.json"
 	fi, err := p.store.Stat(name)

@@ -60,7 +60,9 @@ func extsOf(kind tokenstore.Kind) string {
 	var exts []string
 	for _, spec := range formats {
 		if spec.kind == kind {
-			exts = append(exts, spec.exts...)
+			for _, e := range spec.exts {
+				exts = append(exts, e.ext)
+			}
 		}
 	}
 	return strings.Join(exts, ", ")
