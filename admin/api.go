@@ -57,11 +57,23 @@ type Config struct {
 	// Now is the clock of the default limits. Default time.Now.
 	// (Token expiry follows the store's clock.)
 	Now func() time.Time
+	// Storage is where uploads are published. Default nil: the
+	// publishing endpoints answer 404.
+	Storage Storage
+	// Plans is the plan policy uploads are checked against. Default
+	// tokenstore.DefaultPlans().
+	Plans tokenstore.Plans
+	// GrantTTL is how long an upload grant may wait before the file is
+	// posted. Default 5 minutes.
+	GrantTTL time.Duration
+	// OnUpload, if set, is told the outcome and size of every upload.
+	OnUpload func(UploadEvent)
 }
 
 // Defaults for Config.
 const (
 	DefaultAuditLimit = 100
+	DefaultGrantTTL   = 5 * time.Minute
 )
 
 func (c *Config) setDefaults() {
@@ -83,6 +95,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.ClientAddress == nil {
 		c.ClientAddress = remoteHost
+	}
+	if c.Plans.ByName == nil {
+		c.Plans = tokenstore.DefaultPlans()
+	}
+	if c.GrantTTL <= 0 {
+		c.GrantTTL = DefaultGrantTTL
 	}
 }
 
@@ -118,6 +136,10 @@ type policy struct {
 	need tokenstore.Caps
 	// login refuses anonymous callers with 401.
 	login bool
+	// upload also admits a token that has an upload scope (conda,
+	// pypi:upload) instead of need: anaconda upload runs on such tokens
+	// and reads the account, package and release before it uploads.
+	upload bool
 }
 
 var (
@@ -134,6 +156,12 @@ var (
 	itself = policy{login: true}
 	// grouper guards group changes (api:modify-group).
 	grouper = policy{need: tokenstore.CapAPIModifyGroup, login: true}
+	// upBrowse, upReader and upWriter are browse, reader and writer
+	// for the calls of anaconda upload, which also admit upload tokens;
+	// the endpoints check the upload scope of the kind they publish.
+	upBrowse = policy{need: tokenstore.CapAPIRead, upload: true}
+	upReader = policy{need: tokenstore.CapAPIRead, login: true, upload: true}
+	upWriter = policy{need: tokenstore.CapAPIWrite, login: true, upload: true}
 )
 
 func (a *api) routes() {
@@ -152,8 +180,8 @@ func (a *api) routes() {
 	a.handle("DELETE /authentications/name/{name}", writer, a.revokeNamed)
 	a.handle("DELETE /authentications/org/{org}/name/{name}", writer, a.revokeNamed)
 
-	a.handle("GET /user", reader, a.getSelf)
-	a.handle("GET /user/{login}", browse, a.getUser)
+	a.handle("GET /user", upReader, a.getSelf)
+	a.handle("GET /user/{login}", upBrowse, a.getUser)
 	a.handle("PATCH /user/{login}", writer, a.patchUser)
 	a.handle("POST /user/password", writer, a.changePassword)
 	a.handle("POST /users", browse, a.createUser)
@@ -174,14 +202,35 @@ func (a *api) routes() {
 	a.handle("PUT /group/{org}/{group}/packages/{pkg}", grouper, a.setGroupPackage)
 	a.handle("DELETE /group/{org}/{group}/packages/{pkg}", grouper, a.setGroupPackage)
 
-	a.handle("GET /package/{owner}/{name}", browse, a.getPackage)
-	a.handle("POST /package/{owner}/{name}", writer, a.createPackage)
+	a.handle("GET /package/{owner}/{name}", upBrowse, a.getPackage)
+	a.handle("POST /package/{owner}/{name}", upWriter, a.createPackage)
 	a.handle("PATCH /package/{owner}/{name}", writer, a.patchPackage)
-	a.handle("DELETE /package/{owner}/{name}", writer, a.deletePackage)
+	a.handle("DELETE /package/{owner}/{name}", upWriter, a.deletePackage)
 	a.handle("GET /packages/{owner}", browse, a.listPackages)
 	a.handle("GET /packages/{owner}/{name}/collaborators", browse, a.listCollaborators)
 	a.handle("PUT /packages/{owner}/{name}/collaborators/{user}", writer, a.setCollaborator)
 	a.handle("DELETE /packages/{owner}/{name}/collaborators/{user}", writer, a.setCollaborator)
+	a.handle("GET /search", browse, a.search)
+
+	// Publishing (anaconda upload, remove, label, move; twine).
+	a.handle("GET /dist/{owner}/{name}/{ver}/{basename...}", upBrowse, a.getDist)
+	a.handle("DELETE /dist/{owner}/{name}/{ver}/{basename...}", upWriter, a.deleteDist)
+	a.handle("GET /release/{owner}/{name}/{ver}", upBrowse, a.getRelease)
+	a.handle("POST /release/{owner}/{name}/{ver}", upWriter, a.putRelease)
+	a.handle("PATCH /release/{owner}/{name}/{ver}", upWriter, a.putRelease)
+	a.handle("DELETE /release/{owner}/{name}/{ver}", upWriter, a.deleteRelease)
+	a.handle("POST /stage/{owner}/{name}/{ver}/{basename...}", upWriter, a.stage)
+	a.handle("POST /commit/{owner}/{name}/{ver}/{basename...}", upWriter, a.commit)
+	a.handle("GET /channels/{owner}", upReader, a.listLabels)
+	a.handle("GET /channels/{owner}/{label}", upReader, a.showLabel)
+	a.handle("POST /channels/{owner}/{label}", upWriter, a.addToLabel)
+	a.handle("DELETE /channels/{owner}/{label}", upWriter, a.removeFromLabel)
+	a.handle("POST /channels/{owner}/{label}/copy/{to}", upWriter, a.copyLabel)
+	// These two authorize themselves (a grant; twine's credentials),
+	// take bodies as large as a package and answer in their clients'
+	// formats.
+	a.mux.HandleFunc("POST /upload", a.receive)
+	a.mux.HandleFunc("POST /pypi/upload", a.twineUpload)
 }
 
 // endpoint answers one call: a status and a body to encode as JSON (nil
@@ -274,36 +323,52 @@ func errorf(status int, format string, args ...any) error {
 	return &httpError{status: status, msg: fmt.Sprintf(format, args...)}
 }
 
-// writeError answers err as {"error": msg}. Store error kinds map to
-// their status; anything else is a store failure, logged and answered 503
-// without detail.
+// writeError answers err as {"error": msg}.
 func (a *api) writeError(w http.ResponseWriter, err error) {
 	var he *httpError
-	status := http.StatusServiceUnavailable
-	msg := "store unavailable"
+	if errors.As(err, &he) && he.retryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(he.retryAfter))
+	} else if errors.Is(err, tokenstore.ErrBusy) {
+		w.Header().Set("Retry-After", "1")
+	}
+	status, msg := a.statusOf(err)
+	writeJSON(w, status, map[string]string{"error": oneLine(msg)})
+}
+
+// statusOf maps an error to its status and message; a failure of the
+// store or the storage is logged and answered 503 without detail.
+func (a *api) statusOf(err error) (int, string) {
+	if status, msg := classify(err); status != 0 {
+		return status, msg
+	}
+	a.cfg.Logger.Error("channelgate admin: store failure", "error", err)
+	return http.StatusServiceUnavailable, "store unavailable"
+}
+
+// classify maps the errors of a caller's mistake to their status and
+// message: an httpError's own, a store error kind's; 0 for anything
+// else.
+func classify(err error) (int, string) {
+	var he *httpError
 	switch {
 	case errors.As(err, &he):
-		status, msg = he.status, he.msg
-		if he.retryAfter > 0 {
-			w.Header().Set("Retry-After", fmt.Sprint(he.retryAfter))
-		}
+		return he.status, he.msg
 	case errors.Is(err, tokenstore.ErrInvalid):
-		status, msg = http.StatusBadRequest, err.Error()
+		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, tokenstore.ErrNotFound):
-		status, msg = http.StatusNotFound, err.Error()
+		return http.StatusNotFound, err.Error()
 	case errors.Is(err, tokenstore.ErrExists):
-		status, msg = http.StatusConflict, err.Error()
+		return http.StatusConflict, err.Error()
 	case errors.Is(err, tokenstore.ErrForbidden):
-		status, msg = http.StatusForbidden, err.Error()
+		return http.StatusForbidden, err.Error()
 	case errors.Is(err, tokenstore.ErrAuth):
-		status, msg = http.StatusUnauthorized, err.Error()
+		return http.StatusUnauthorized, err.Error()
 	case errors.Is(err, tokenstore.ErrBusy):
-		status, msg = http.StatusTooManyRequests, err.Error()
-		w.Header().Set("Retry-After", "1")
-	default:
-		a.cfg.Logger.Error("channelgate admin: store failure", "error", err)
+		return http.StatusTooManyRequests, err.Error()
+	case errors.Is(err, tokenstore.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge, err.Error()
 	}
-	writeJSON(w, status, map[string]string{"error": oneLine(msg)})
+	return 0, ""
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

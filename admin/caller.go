@@ -69,7 +69,9 @@ func (a *api) identify(r *http.Request, p policy) (*caller, error) {
 		return nil, err
 	case c.anonymous() && p.login:
 		return nil, errorf(http.StatusUnauthorized, "authentication required")
-	case !c.anonymous() && !c.caps().Has(p.need):
+	case !c.anonymous() && !c.caps().Has(p.need) && p.upload && c.caps()&(tokenstore.CapCondaUpload|tokenstore.CapPyPIUpload) == 0:
+		return nil, errorf(http.StatusForbidden, "token lacks scope conda, pypi:upload or %s", tokenstore.ScopeFor(p.need))
+	case !c.anonymous() && !c.caps().Has(p.need) && !p.upload:
 		return nil, errorf(http.StatusForbidden, "token lacks scope %s", tokenstore.ScopeFor(p.need))
 	}
 	return c, nil

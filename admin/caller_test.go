@@ -48,7 +48,7 @@ func TestCallers(t *testing.T) {
 			fields: map[string]any{"login": "operator", "site_admin": true, "created_at": "2030-01-02T03:04:05Z"}},
 		{name: "operator as Bearer", method: "GET", path: "/user", auth: "Bearer " + operatorSecret, status: 200},
 		{name: "missing api scope", method: "GET", path: "/user", auth: "token " + condaOnly, status: 403,
-			errContains: "token lacks scope api:read"},
+			errContains: "token lacks scope conda, pypi:upload or api:read"},
 		{name: "any token describes itself (anaconda auth --info)", method: "GET", path: "/authentication", auth: "token " + condaOnly,
 			status: 200, fields: map[string]any{"owner": "alice", "scopes": []string{"conda:download"}}},
 		{name: "describing itself needs a token", method: "GET", path: "/authentication", auth: basic("alice", password),

@@ -49,7 +49,11 @@ func (a *api) userOrgs(r *http.Request, c *caller) (int, any, error) {
 				continue
 			}
 		}
-		out = append(out, userInfo(acct, c))
+		u, err := a.userInfo(acct, c)
+		if err != nil {
+			return 0, nil, err
+		}
+		out = append(out, u)
 	}
 	return http.StatusOK, out, nil
 }
@@ -76,5 +80,6 @@ func (a *api) createOrg(r *http.Request, c *caller) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, userInfo(acct, c), nil
+	u, err := a.userInfo(acct, c)
+	return http.StatusCreated, u, err
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/channelgate/channelgate/tokenstore"
 )
@@ -24,12 +25,17 @@ type PackageInfo struct {
 	// Collaborators may read and upload every kind they are listed on.
 	Collaborators []string `json:"collaborators"`
 	CreatedAt     string   `json:"created_at"`
-	// Releases, LatestVersion and CondaPlatforms are always empty:
-	// versions and files live in the storage, which the registry does
-	// not read.
-	Releases       []struct{} `json:"releases"`
-	LatestVersion  string     `json:"latest_version"`
-	CondaPlatforms []string   `json:"conda_platforms"`
+	// Releases, LatestVersion, CondaPlatforms and Files are read from
+	// the storage by GET /package; listings leave them empty.
+	Releases       []ReleaseSummary `json:"releases"`
+	LatestVersion  string           `json:"latest_version"`
+	CondaPlatforms []string         `json:"conda_platforms"`
+	Files          []DistInfo       `json:"files"`
+}
+
+// ReleaseSummary is one version in PackageInfo.
+type ReleaseSummary struct {
+	Version string `json:"version"`
 }
 
 // PackageOwner is the account a package belongs to, as anaconda.org
@@ -104,7 +110,7 @@ func packageInfo(recs []*tokenstore.Package) PackageInfo {
 	first := recs[0]
 	info := PackageInfo{Name: first.Name, Owner: PackageOwner{Login: first.Channel}, FullName: first.Channel + "/" + first.Name,
 		Summary: first.Summary, Collaborators: []string{}, CreatedAt: *rfc3339(first.Created),
-		Releases: []struct{}{}, CondaPlatforms: []string{}}
+		Releases: []ReleaseSummary{}, CondaPlatforms: []string{}, Files: []DistInfo{}}
 	for _, p := range recs {
 		info.Public = info.Public || p.Public
 		info.PackageTypes = append(info.PackageTypes, string(p.Kind))
@@ -180,13 +186,24 @@ func (a *api) writablePackage(r *http.Request, c *caller) ([]*tokenstore.Package
 	return recs, a.requirePackage(c, r.PathValue("owner"), r.PathValue("name"), kinds)
 }
 
-// getPackage is GET /package/{owner}/{name}.
+// getPackage is GET /package/{owner}/{name}, with its versions and files.
 func (a *api) getPackage(r *http.Request, c *caller) (int, any, error) {
-	recs, err := a.readPackage(r, c)
+	recs, files, err := a.visibleFiles(r, c)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, packageInfo(recs), nil
+	info := packageInfo(recs)
+	for _, d := range files {
+		info.Files = append(info.Files, distInfo(info.Owner.Login, info.Name, d))
+		if !slices.ContainsFunc(info.Releases, func(rs ReleaseSummary) bool { return rs.Version == d.Version }) {
+			info.Releases = append(info.Releases, ReleaseSummary{Version: d.Version})
+		}
+		info.LatestVersion = d.Version
+		if sub, _, ok := strings.Cut(d.Basename, "/"); ok && d.Kind == tokenstore.Conda && !slices.Contains(info.CondaPlatforms, sub) {
+			info.CondaPlatforms = append(info.CondaPlatforms, sub)
+		}
+	}
+	return http.StatusOK, info, nil
 }
 
 // createPackage is POST /package/{owner}/{name}: registers the package for
@@ -223,14 +240,15 @@ func (a *api) createPackage(r *http.Request, c *caller) (int, any, error) {
 			return 0, nil, err
 		}
 	}
-	if req.Public == nil {
-		acct, err := a.store.Account(owner)
-		if err != nil {
-			return 0, nil, err
-		}
-		public := !acct.PrivateByDefault
-		req.Public = &public
+	// In a channel private by default, packages are created private
+	// whatever the body says: anaconda upload asks for a public package
+	// unless given --private, and must not publish into such a channel.
+	acct, err := a.store.Account(owner)
+	if err != nil {
+		return 0, nil, err
 	}
+	public := !acct.PrivateByDefault && (req.Public == nil || *req.Public)
+	req.Public = &public
 	summary := ""
 	if req.Summary != nil {
 		summary = *req.Summary
@@ -263,11 +281,19 @@ func (a *api) patchPackage(r *http.Request, c *caller) (int, any, error) {
 	return http.StatusOK, packageInfo(recs), nil
 }
 
-// deletePackage is DELETE /package/{owner}/{name}: removes every kind's
-// registration. 201 is success.
+// deletePackage is DELETE /package/{owner}/{name} (anaconda remove
+// OWNER/PKG): removes the package's files and every kind's registration.
+// 201 is success.
 func (a *api) deletePackage(r *http.Request, c *caller) (int, any, error) {
 	recs, err := a.writablePackage(r, c)
 	if err != nil {
+		return 0, nil, err
+	}
+	files, err := a.packageFiles(r, recs)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := a.removeFiles(r, c, files); err != nil {
 		return 0, nil, err
 	}
 	for _, p := range recs {
@@ -284,15 +310,21 @@ func (a *api) listPackages(r *http.Request, c *caller) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	// Records of one name are grouped as GET /package finds them: conda
-	// "my_tool" and pypi "my-tool" are one package. Two records of the
-	// same kind that only PyPI's rules would join stay apart.
+	out, err := a.visiblePackages(c, all)
+	return http.StatusOK, out, err
+}
+
+// visiblePackages groups records of one name as GET /package finds them
+// (conda "my_tool" and pypi "my-tool" are one package; two records of the
+// same kind that only PyPI's rules would join stay apart) and keeps the
+// packages c may see.
+func (a *api) visiblePackages(c *caller, all []*tokenstore.Package) ([]PackageInfo, error) {
 	var keys []string
 	groups := map[string][]*tokenstore.Package{}
 	for _, p := range all {
-		key := tokenstore.NormalizeName(tokenstore.PyPI, p.Name)
+		key := p.Channel + "/" + tokenstore.NormalizeName(tokenstore.PyPI, p.Name)
 		if slices.ContainsFunc(groups[key], func(q *tokenstore.Package) bool { return q.Kind == p.Kind }) {
-			key = string(p.Kind) + "/" + p.Name
+			key = p.Channel + "/" + string(p.Kind) + "/" + p.Name
 		}
 		if groups[key] == nil {
 			keys = append(keys, key)
@@ -303,13 +335,38 @@ func (a *api) listPackages(r *http.Request, c *caller) (int, any, error) {
 	for _, k := range keys {
 		ok, err := a.visible(c, groups[k])
 		if err != nil {
-			return 0, nil, err
+			return nil, err
 		}
 		if ok {
 			out = append(out, packageInfo(groups[k]))
 		}
 	}
-	return http.StatusOK, out, nil
+	return out, nil
+}
+
+// search is GET /search?name=Q[&type=conda|pypi] (anaconda search): the
+// packages of every channel whose name contains Q that c may see.
+func (a *api) search(r *http.Request, c *caller) (int, any, error) {
+	q := strings.ToLower(r.URL.Query().Get("name"))
+	kind := r.URL.Query().Get("type")
+	accts, err := a.store.Accounts()
+	if err != nil {
+		return 0, nil, err
+	}
+	var hits []*tokenstore.Package
+	for _, acct := range accts {
+		pkgs, err := a.store.Packages(acct.Name)
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, p := range pkgs {
+			if strings.Contains(p.Name, q) && (kind == "" || string(p.Kind) == kind) {
+				hits = append(hits, p)
+			}
+		}
+	}
+	out, err := a.visiblePackages(c, hits)
+	return http.StatusOK, out, err
 }
 
 // listCollaborators is GET /packages/{owner}/{name}/collaborators.

@@ -3,7 +3,9 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/channelgate/channelgate/tokenstore"
 )
@@ -20,15 +22,26 @@ type UserInfo struct {
 	Email            string `json:"email,omitempty"`
 	SiteAdmin        bool   `json:"site_admin,omitempty"`
 	PrivateByDefault bool   `json:"private_by_default"`
+	// Plan and UsageBytes (the bytes of package files the account
+	// keeps) are shown like Email.
+	Plan       *tokenstore.Plan `json:"plan,omitempty"`
+	UsageBytes *int64           `json:"usage_bytes,omitempty"`
 }
 
-func userInfo(acct *tokenstore.Account, c *caller) UserInfo {
+// userInfo describes acct to c; the private fields need the usage, read
+// from the store.
+func (a *api) userInfo(acct *tokenstore.Account, c *caller) (UserInfo, error) {
 	u := UserInfo{Login: acct.Name, Name: acct.Name, UserType: string(acct.Type),
 		CreatedAt: *rfc3339(acct.Created), PrivateByDefault: acct.PrivateByDefault}
 	if c.name == acct.Name || c.siteAdmin() {
-		u.Email, u.SiteAdmin = acct.Email, acct.SiteAdmin
+		used, err := a.store.Usage(acct.Name)
+		if err != nil {
+			return u, err
+		}
+		plan := a.cfg.Plans.For(acct)
+		u.Email, u.SiteAdmin, u.Plan, u.UsageBytes = acct.Email, acct.SiteAdmin, &plan, &used
 	}
-	return u
+	return u, nil
 }
 
 // getSelf is GET /user (anaconda whoami): the calling account.
@@ -37,7 +50,8 @@ func (a *api) getSelf(_ *http.Request, c *caller) (int, any, error) {
 		return http.StatusOK, UserInfo{Login: operatorName, Name: operatorName, UserType: operatorName, SiteAdmin: true,
 			CreatedAt: *rfc3339(a.started)}, nil
 	}
-	return http.StatusOK, userInfo(c.account, c), nil
+	u, err := a.userInfo(c.account, c)
+	return http.StatusOK, u, err
 }
 
 // getUser is GET /user/{login}: any account's public profile.
@@ -46,14 +60,18 @@ func (a *api) getUser(r *http.Request, c *caller) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, userInfo(acct, c), nil
+	u, err := a.userInfo(acct, c)
+	return http.StatusOK, u, err
 }
 
-// patchUser is PATCH /user/{login} {"private_by_default": bool}: whether
-// unregistered packages of the channel are private. Needs admin on it.
+// patchUser is PATCH /user/{login} {"private_by_default": bool, "plan":
+// name}: whether unregistered packages of the channel are private (needs
+// admin on it), and the account's own plan (site administrators only;
+// "" returns it to the policy's choice).
 func (a *api) patchUser(r *http.Request, c *caller) (int, any, error) {
 	var req struct {
-		PrivateByDefault *bool `json:"private_by_default"`
+		PrivateByDefault *bool   `json:"private_by_default"`
+		Plan             *string `json:"plan"`
 	}
 	if err := decode(r, &req); err != nil {
 		return 0, nil, err
@@ -62,11 +80,23 @@ func (a *api) patchUser(r *http.Request, c *caller) (int, any, error) {
 	if err := a.require(c, login, tokenstore.PermAdmin); err != nil {
 		return 0, nil, err
 	}
-	if req.PrivateByDefault == nil {
-		return 0, nil, errorf(http.StatusBadRequest, "nothing to change: send private_by_default")
+	switch {
+	case req.PrivateByDefault == nil && req.Plan == nil:
+		return 0, nil, errorf(http.StatusBadRequest, "nothing to change: send private_by_default or plan")
+	case req.Plan != nil && !c.siteAdmin():
+		return 0, nil, errorf(http.StatusForbidden, "only site administrators can change plans")
+	case req.Plan != nil && *req.Plan != "" && !slices.Contains(a.cfg.Plans.Names(), *req.Plan):
+		return 0, nil, errorf(http.StatusBadRequest, "no plan %q; plans are: %s", *req.Plan, strings.Join(a.cfg.Plans.Names(), ", "))
 	}
-	if err := a.store.SetChannelDefault(c.actor(), login, *req.PrivateByDefault); err != nil {
-		return 0, nil, err
+	if req.PrivateByDefault != nil {
+		if err := a.store.SetChannelDefault(c.actor(), login, *req.PrivateByDefault); err != nil {
+			return 0, nil, err
+		}
+	}
+	if req.Plan != nil {
+		if err := a.store.SetPlan(c.actor(), login, *req.Plan); err != nil {
+			return 0, nil, err
+		}
 	}
 	return a.getUser(r, c)
 }
@@ -103,7 +133,8 @@ func (a *api) createUser(r *http.Request, c *caller) (int, any, error) {
 	}
 	self := *c
 	self.name = acct.Name // the new account may see its own email
-	return http.StatusCreated, userInfo(acct, &self), nil
+	u, err := a.userInfo(acct, &self)
+	return http.StatusCreated, u, err
 }
 
 // verifyUser is POST /user/{login}/verify, for site administrators: the
