@@ -3,6 +3,8 @@ package caddymodule
 import (
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -63,6 +65,8 @@ type APIHandler struct {
 	// negative disables the cap.
 	MaxTokens int `json:"max_tokens,omitempty"`
 
+	PublishConfig
+
 	storeKey string
 	api      http.Handler
 }
@@ -98,14 +102,25 @@ func (a *APIHandler) Provision(ctx caddy.Context) error {
 	store.SetMaxTokensPerAccount(a.MaxTokens)
 	store.SetServedChannels(a.servedChannels(ctx))
 	store.SetMaxPasswordChecks(a.MaxPasswordChecks)
-	a.api = admin.New(store, admin.Config{
+	cfg := admin.Config{
 		OperatorSecret: secret,
 		OpenSignup:     a.OpenSignup,
 		Logins:         loginLimit(key),
 		SecretFailures: a.limiter,
 		ClientAddress:  clientIP,
 		Logger:         ctx.Slogger(), // store failures go to Caddy's log, not the process's stderr
-	})
+		GrantTTL:       time.Duration(a.GrantTTL),
+		OnUpload:       countUpload,
+	}
+	if cfg.Plans, err = a.plans(); err != nil {
+		return err
+	}
+	if a.StorageRoot != "" {
+		if cfg.Storage, err = newStorage(a.StorageRoot); err != nil {
+			return err
+		}
+	}
+	a.api = admin.New(store, cfg)
 	return nil
 }
 
@@ -128,8 +143,17 @@ func (a *APIHandler) Cleanup() error {
 	return releaseStore(a.storeKey)
 }
 
-// ServeHTTP answers an API call.
+// ServeHTTP answers an API call, telling the API the prefix it is
+// mounted under (what uri strip_prefix took off) and, for twine uploads
+// rewritten to /pypi/upload, the path the client posted to.
 func (a *APIHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	if orig, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && orig.URL != nil {
+		if prefix, ok := strings.CutSuffix(orig.URL.Path, r.URL.Path); ok {
+			r = admin.WithPrefix(r, prefix)
+		} else if r.URL.Path == "/pypi/upload" {
+			r = admin.WithUploadPath(r, orig.URL.Path)
+		}
+	}
 	a.api.ServeHTTP(w, r)
 	return nil
 }
@@ -147,6 +171,10 @@ func (a *APIHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyht
 //	    max_password_checks  <count>
 //	    failure_limit        <count> <window> | off
 //	    failure_delay        <duration> | off
+//	    plan                 <name> { private_packages yes|no; storage <size>; max_file <size> }
+//	    default_plan         <name>
+//	    plan_domain          <suffix> <plan>
+//	    grant_ttl            <duration>
 //	}
 func parseAPICaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	var a APIHandler
@@ -162,6 +190,12 @@ func (a *APIHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	for d.NextBlock(0) {
 		if ok, err := a.unmarshalStoreOption(d); ok || err != nil {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if ok, err := a.unmarshalPublishOption(d); ok || err != nil {
 			if err != nil {
 				return err
 			}

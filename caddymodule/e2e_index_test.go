@@ -149,11 +149,11 @@ func twineUploadBody(t *testing.T, w wheelSpec, whl []byte) (body []byte, conten
 }
 
 // TestE2ETwineStyleUploadRefused posts what twine posts for a new version
-// of acme-tools. Uploads are not implemented, so no upload may succeed:
-// without a token the answer is 401, with a token lacking pypi:upload 403
-// naming the scope, and such refusals never reach the storage; even a
-// token that may upload gets no 2xx from a storage that cannot write, and
-// no file appears.
+// of acme-tools: without a token the answer is 401, with a token lacking
+// pypi:upload 403 naming the scope, and such refusals write nothing and
+// never reach the storage; a token that may upload publishes the file
+// through the API (posted to the index URL), while a post to a project's
+// URL is not an upload and gets no 2xx.
 func TestE2ETwineStyleUploadRefused(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *e2e) {
 		w := wheelSpec{"acme-tools", "9.9.9"}
@@ -178,8 +178,8 @@ func TestE2ETwineStyleUploadRefused(t *testing.T) {
 			{"download-only token", "/acme/simple/", twine("alice/pypi-only"), 403, "token lacks scope pypi:upload"},
 			{"download-only token in path", "/t/" + e.tok["alice/pypi-only"] + "/acme/simple/", twine(""), 403, "token lacks scope pypi:upload"},
 			{"conda-only token", "/acme/simple/acme-tools/", twine("bob/conda"), 403, "token lacks scope pypi:upload"},
-			{"upload-capable token", "/acme/simple/", twine("alice/all"), 0, ""},
 			{"upload-capable token, project URL", "/acme/simple/acme-tools/", twine("alice/all"), 0, ""},
+			{"upload-capable token", "/acme/simple/", twine("alice/all"), 200, "uploaded"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -188,14 +188,15 @@ func TestE2ETwineStyleUploadRefused(t *testing.T) {
 					before = len(e.g.upstream.requests())
 				}
 				status, got, _ := e.g.doBody("POST", tc.path, tc.hdr, bytes.NewReader(body))
-				if status >= 200 && status < 300 {
-					t.Fatalf("upload answered %d %q: uploads are not implemented", status, got)
+				if tc.status == 0 && status >= 200 && status < 300 {
+					t.Fatalf("post to a project URL answered %d %q", status, got)
 				}
 				if tc.status != 0 && (status != tc.status || !strings.Contains(got, tc.msg)) {
 					t.Fatalf("got %d %q, want %d containing %q", status, got, tc.status, tc.msg)
 				}
-				if _, err := os.Stat(filepath.Join(e.g.storage, "acme", "simple", "acme-tools", w.fileName())); err == nil {
-					t.Fatalf("an upload created %s", w.fileName())
+				_, err := os.Stat(filepath.Join(e.g.storage, "acme", "simple", "acme-tools", w.fileName()))
+				if published := err == nil; published != (tc.status == 200) {
+					t.Fatalf("%s published: %v, want %v", w.fileName(), published, tc.status == 200)
 				}
 				if tc.status != 0 && e.g.upstream != nil && len(e.g.upstream.requests()) != before {
 					t.Errorf("a refused upload reached the storage: %+v", e.g.upstream.requests()[before:])

@@ -133,6 +133,11 @@ http://localhost:%[3]d {
 			request>headers>Referer regexp cgt-[A-Za-z0-9]+ <TOKEN>
 		}
 	}
+	@twine {
+		method POST
+		path_regexp ^/(t/[^/]+/)?[a-z0-9][a-z0-9._-]*/(simple/?)?$
+	}
+	rewrite @twine /api/pypi/upload
 	@api path /api /api/*
 	handle @api {
 		uri strip_prefix /api

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/channelgate/channelgate/admin"
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
@@ -18,6 +19,18 @@ var (
 		Name:      "decisions_total",
 		Help:      "Access decisions by outcome (allow, unauthenticated, forbidden, bad_request, unavailable) and reason.",
 	}, []string{"outcome", "reason"})
+
+	uploadsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "channelgate",
+		Name:      "uploads_total",
+		Help:      "Uploads through the API by kind (conda, pypi) and outcome (ok, refused, invalid, failed).",
+	}, []string{"kind", "outcome"})
+
+	uploadBytesTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "channelgate",
+		Name:      "upload_bytes_total",
+		Help:      "Bytes of package files published through the API, by kind.",
+	}, []string{"kind"})
 
 	lookupSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: "channelgate",
@@ -84,9 +97,18 @@ func observeLookup(d time.Duration) { lookupSeconds.Observe(d.Seconds()) }
 
 func observePasswordCheck(d time.Duration) { passwordSeconds.Observe(d.Seconds()) }
 
+// countUpload counts one upload's outcome and, if it was published, its
+// bytes.
+func countUpload(e admin.UploadEvent) {
+	uploadsTotal.WithLabelValues(string(e.Kind), e.Outcome).Inc()
+	if e.Bytes > 0 {
+		uploadBytesTotal.WithLabelValues(string(e.Kind)).Add(float64(e.Bytes))
+	}
+}
+
 // registerMetrics adds the collectors to a registry, once.
 func registerMetrics(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{decisionsTotal, lookupSeconds, passwordSeconds, storeStats, etcdStats} {
+	for _, c := range []prometheus.Collector{decisionsTotal, uploadsTotal, uploadBytesTotal, lookupSeconds, passwordSeconds, storeStats, etcdStats} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {
