@@ -264,3 +264,22 @@ func TestParallelUploads(t *testing.T) {
 		t.Errorf("alice/noarch lists %d files, want %d: %v", len(got), len(want), got)
 	}
 }
+
+// TestPublishingOff: without a storage every publishing endpoint answers
+// 404 with the reason, never a 5xx.
+func TestPublishingOff(t *testing.T) {
+	e := newEnv(t, admin.Config{})
+	alice := "token " + e.token("alice", "all")
+	tool := newConda(t, "tool", "1.0", "0")
+	e.run(t, []apiCase{
+		{name: "stage", method: "POST", path: "/stage/alice/tool/1.0/" + tool.basename(), auth: alice,
+			body: map[string]any{"distribution_type": "conda", "sha256": tool.sha256()}, status: 404, errContains: "publishing is not configured"},
+		{name: "twine", method: "POST", path: "/pypi/upload", auth: basic("__token__", "x"), body: "", status: 404,
+			errContains: "publishing is not configured"},
+		{name: "labels", method: "GET", path: "/channels/alice", auth: alice, status: 404, errContains: "publishing is not configured"},
+	})
+	r := e.post(t, reply{status: 200, body: []byte(`{"post_url":"` + e.srv.URL + `/upload","form_data":{"grant":"x"}}`)}, tool.bytes)
+	if r.status != 404 {
+		t.Errorf("post: %d %s, want 404", r.status, r.body)
+	}
+}

@@ -43,6 +43,10 @@ func (a *api) twineUpload(w http.ResponseWriter, r *http.Request) {
 
 func (a *api) receiveTwine(r *http.Request) (int64, error) {
 	posted, _ := r.Context().Value(uploadPathKey{}).(string)
+	st, err := a.storage()
+	if err != nil {
+		return 0, err
+	}
 	pathToken, channel, err := twineTarget(strings.TrimPrefix(posted, "/"))
 	if err != nil {
 		return 0, err
@@ -83,7 +87,7 @@ func (a *api) receiveTwine(r *http.Request) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	files, err := a.cfg.Storage.Files(r.Context(), channel, tokenstore.PyPI, project)
+	files, err := st.Files(r.Context(), channel, tokenstore.PyPI, project)
 	if err != nil {
 		return 0, err
 	}

@@ -52,7 +52,7 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, e *e2e)) {
 // the leak check to run when the test ends.
 func setupE2E(t *testing.T, proxy bool) *e2e {
 	t.Helper()
-	g := startSite(t, site{proxy: proxy})
+	g := startSite(t, site{proxy: proxy, storageRoot: true})
 	tok := g.seed()
 	s := g.store
 	if _, err := s.PutPackage(testActor, "acme", tokenstore.PyPI, "acme-open", true, ""); err != nil {
