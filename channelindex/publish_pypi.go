@@ -97,7 +97,7 @@ func (p *Publisher) storeDist(page *simpleProject, dir string, d *PythonDist, r 
 		return err
 	}
 	entry := simpleFile{Filename: d.File, URL: d.File, Hashes: map[string]string{"sha256": d.SHA256},
-		RequiresPython: d.RequiresPython, CoreMetadata: false, DistInfoMetadata: false, Size: d.Size,
+		RequiresPython: d.RequiresPython, CoreMetadata: false, Size: d.Size,
 		UploadTime: p.now().UTC().Format(time.RFC3339)}
 	if d.Format == FormatWheel {
 		if err := p.store.WriteAtomic(dir+"/"+d.File+".metadata", bytes.NewReader(d.Metadata)); err != nil {
@@ -105,7 +105,7 @@ func (p *Publisher) storeDist(page *simpleProject, dir string, d *PythonDist, r 
 		}
 		sum := sha256.Sum256(d.Metadata)
 		meta := map[string]any{"sha256": hex.EncodeToString(sum[:])}
-		entry.CoreMetadata, entry.DistInfoMetadata = meta, meta
+		entry.CoreMetadata = meta
 	}
 	if listed >= 0 {
 		page.Files[listed] = entry

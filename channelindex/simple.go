@@ -29,13 +29,14 @@ type simpleFile struct {
 	Hashes         map[string]string `json:"hashes"`
 	RequiresPython string            `json:"requires-python,omitempty"`
 	// CoreMetadata is {"sha256": hex} when <file>.metadata exists
-	// (PEP 658/714), else false; DistInfoMetadata repeats it for older
-	// clients.
-	CoreMetadata     any    `json:"core-metadata"`
-	DistInfoMetadata any    `json:"dist-info-metadata"`
-	Size             int64  `json:"size"`
-	UploadTime       string `json:"upload-time,omitempty"`
-	Yanked           bool   `json:"yanked"`
+	// (PEP 658/714), else false. The JSON page has no
+	// "dist-info-metadata" (the older name, which the HTML page keeps):
+	// pip before 23.1 (Debian 12's 23.0.1) crashes on any JSON value of
+	// it but a string, and reads "core-metadata" not at all.
+	CoreMetadata any    `json:"core-metadata"`
+	Size         int64  `json:"size"`
+	UploadTime   string `json:"upload-time,omitempty"`
+	Yanked       bool   `json:"yanked"`
 }
 
 // simpleProject is a project page (index.json of simple/<project>/).
