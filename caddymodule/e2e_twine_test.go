@@ -20,11 +20,13 @@ import (
 // --skip-existing; pip then downloads and installs the wheel through
 // /t/<token>/<channel>/simple/ and with Basic __token__; tokens with only
 // a download scope, a stranger's token and an expired one are refused
-// (403, 403, 401) and write nothing.
+// (403, 403, 401) and write nothing; the upload metrics count each
+// outcome and the bytes published.
 func TestTwineUpload(t *testing.T) {
 	requireClient(t, "twine", "pip")
-	g := startSite(t, site{storageRoot: true})
+	g := startSite(t, site{storageRoot: true, routes: "handle /metrics {\n\t\tmetrics\n\t}"})
 	tok := g.seed()
+	before := scrape(t, g)
 	for _, spec := range []tokenstore.TokenSpec{
 		{Owner: "alice", CreatedBy: "alice", Name: "expired", Scopes: []string{"pypi"}, MaxAge: time.Second},
 		{Owner: "alice", CreatedBy: "alice", Name: "pypi-up", Scopes: []string{"pypi:upload", "pypi:download"}},
@@ -127,6 +129,19 @@ func TestTwineUpload(t *testing.T) {
 			}
 			assertPipInstalls(t, filepath.Join(out, v1.WheelName()), wheelSpec{v1.Project, v1.Version})
 		})
+	}
+	after := scrape(t, g)
+	published := float64(len(indextest.Wheel(t, v1)) + len(indextest.Sdist(t, v1)) + len(indextest.Wheel(t, v2)))
+	for series, want := range map[string]float64{
+		`channelgate_uploads_total{kind="pypi",outcome="ok"}`: 3,
+		// four refused tokens, the same wheel twice (409, the second
+		// time skipped by twine)
+		`channelgate_uploads_total{kind="pypi",outcome="refused"}`: 6,
+		`channelgate_upload_bytes_total{kind="pypi"}`:              published,
+	} {
+		if got := after[series] - before[series]; got != want {
+			t.Errorf("%s moved by %v, want %v", series, got, want)
+		}
 	}
 	for _, leak := range tokenLeaks(g.logs(), nil, tok) {
 		t.Error(leak)

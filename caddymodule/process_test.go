@@ -109,6 +109,8 @@ type processConfig struct {
 	CacheSize   int
 	StoragePath string
 	Header      string
+	// Publish makes the API publish into Storage (storage_root).
+	Publish bool
 }
 
 // processGatewayOptions are more channelgate options for every process
@@ -138,6 +140,9 @@ func processCaddyfile(c processConfig) string {
 		fmt.Fprintf(&opts, "\t\t\tcache_size %d\n", c.CacheSize)
 	}
 	apiOpts := opts.String()
+	if c.Publish {
+		apiOpts += fmt.Sprintf("\t\t\tstorage_root %s\n", c.Storage)
+	}
 	if c.StoragePath != "" {
 		fmt.Fprintf(&opts, "\t\t\tstorage_path %s\n", c.StoragePath)
 	}
