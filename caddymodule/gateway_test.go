@@ -129,8 +129,8 @@ http://localhost:%[3]d {
 	log {
 		output file %[2]s/access.log
 		format filter {
-			request>uri regexp (^/t/)[^/?]*|cgt-[A-Za-z0-9]+ $1<TOKEN>
-			request>headers>Referer regexp cgt-[A-Za-z0-9]+ <TOKEN>
+			request channelgate_token_mask
+			resp_headers channelgate_token_mask
 		}
 	}
 	@twine {

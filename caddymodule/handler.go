@@ -172,7 +172,10 @@ func methodAction(m string) (write, ok bool) {
 
 // parseRequestPath refuses percent-encoded separators and NUL, which
 // would mean one thing to the decision and another to the storage, and
-// parses the decoded path. net/url keeps RawPath only when the request
+// any percent-encoding in the first two segments (the channel, or /t/ and
+// its token, which never need one): /%74/<token>/ would be served as
+// /t/<token>/ while access logs and their filters see another spelling.
+// It parses the decoded path. net/url keeps RawPath only when the request
 // spelled the path otherwise than its default encoding, which never
 // writes '/' encoded and writes a backslash and NUL as %5C and %00 —
 // bytes parsePath refuses itself — so only such a RawPath needs reading.
@@ -182,8 +185,25 @@ func parseRequestPath(u *url.URL) (target, error) {
 		if strings.Contains(l, "%2f") || strings.Contains(l, "%5c") || strings.Contains(l, "%00") {
 			return target{}, pathError("path contains an encoded slash, backslash or NUL")
 		}
+		if strings.IndexByte(firstSegments(l, 2), '%') >= 0 {
+			return target{}, pathError("the channel, /t/ and the token must be written without percent-encoding")
+		}
 	}
 	return parsePath(u.Path)
+}
+
+// firstSegments is the beginning of path p up to the end of its n-th
+// segment.
+func firstSegments(p string, n int) string {
+	end := 0
+	for range n {
+		i := strings.IndexByte(p[min(end+1, len(p)):], '/')
+		if i < 0 {
+			return p
+		}
+		end += 1 + i
+	}
+	return p[:end]
 }
 
 // rewrite removes every trace of the token from the request, points it at

@@ -77,7 +77,7 @@ func TestHostileRequests(t *testing.T) {
 	}
 	tok["alice/short"], tok["alice/old"] = expired, revoked
 	expand := strings.NewReplacer("{alice}", tok["alice/all"], "{bob}", tok["bob/conda"], "{pypi}", tok["alice/pypi-only"],
-		"{ci}", tok["acme/ci"], "{expired}", expired, "{revoked}", revoked,
+		"{ci}", tok["acme/ci"], "{alice-tail}", tok["alice/all"][1:], "{expired}", expired, "{revoked}", revoked,
 		"{long}", "cgt-"+strings.Repeat("A", 10<<10), "{huge}", strings.Repeat("x", 2<<20),
 		"{basic-alice}", base64.StdEncoding.EncodeToString([]byte("__token__:"+tok["alice/all"])),
 		"{basic-password}", base64.StdEncoding.EncodeToString([]byte("alice:secret-pw")),
@@ -111,6 +111,12 @@ func TestHostileRequests(t *testing.T) {
 		{"empty token", "GET", "/t//acme/noarch/open-1.0-0.conda", nil, 400, ""},
 		{"10 KB token", "GET", "/t/{long}/acme/noarch/open-1.0-0.conda", nil, 400, ""},
 		{"non-ASCII token", "GET", "/t/cgt-%C3%A4bcdefghijklmnopqrstuvwxyz0123456789/acme" + open[5:], nil, 401, ""},
+		// Finding 12: a /t/ or a token spelled with percent-encodings
+		// would be served as /t/<token>/ while logs see another spelling.
+		{"encoded /t/", "GET", "/%74/{alice}" + secret, nil, 400, ""},
+		{"encoded slash of /t/", "GET", "/t%2F{alice}" + secret, nil, 400, ""},
+		{"encoded token", "GET", "/t/%63{alice-tail}" + secret, nil, 400, ""},
+		{"encoded channel", "GET", "/%61cme/noarch/open-1.0-0.conda", nil, 400, ""},
 		{"underscore token", "GET", "/t/cgt_abcdefghijklmnopqrstuvwxyz0123456789/acme" + open[5:], nil, 401, ""},
 		{"token without channel", "GET", "/t/{alice}", nil, 400, ""},
 		{"upper-case /T/", "GET", "/T/{alice}" + secret, nil, 400, ""},
