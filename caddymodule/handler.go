@@ -40,7 +40,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	d := h.store.Authorize(tokenstore.Request{Secret: secret, Channel: t.channel, Kind: t.kind,
 		Package: t.pkg, Write: write, UnregisteredPublic: h.unregisteredPublic})
 	if d.Hidden && h.hidePrivate {
-		return h.hide(w, r, &t, d)
+		return h.hide(w, r, next, &t, d)
 	}
 	switch d.Outcome {
 	case tokenstore.Unauthenticated:
@@ -63,31 +63,73 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 // next hands the rewritten request to the storage handler.
 func (h *Handler) next(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, t *target) error {
+	w, r = storageRequest(w, r, t)
+	return h.fail(w, r, t, next.ServeHTTP(w, r))
+}
+
+// storageRequest prepares the request and writer the storage handler
+// gets.
+func storageRequest(w http.ResponseWriter, r *http.Request, t *target) (http.ResponseWriter, *http.Request) {
 	// A conda package file is <subdir>/<name>-<version>-<build>.<ext>
 	// with no trailing slash: the storage answers it as a file, never with
 	// a canonical redirect, so the hot path skips the request copies that
 	// hiding costs.
 	if t.token != "" && !(t.kind == tokenstore.Conda && t.class == classPackage) {
-		w, r = hidePathToken(w, r, t.clientPath)
+		return hidePathToken(w, r, t.clientPath)
 	}
-	return h.fail(w, r, t, next.ServeHTTP(w, r))
+	return w, r
 }
 
-// hide refuses a private package as missing: the request, rewritten as
-// if it had been allowed, fails with the 404 the storage gives for a file
-// it does not have, by the same path, so the answer is byte for byte a
-// missing file's.
-func (h *Handler) hide(w http.ResponseWriter, r *http.Request, t *target, d tokenstore.Decision) error {
+// hide refuses a private package as missing, in answer and in time: the
+// request, rewritten as if it had been allowed, asks the storage for a
+// name beside the package's that no client can ask for and no storage
+// holds (the same lookup, at the same cost, as for a package the channel
+// lacks), discards that answer, and fails with the 404 the storage gives
+// for a file it does not have, by the same path, so the answer is byte
+// for byte a missing file's. Nothing is logged that a missing file would
+// not log.
+func (h *Handler) hide(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, t *target, d tokenstore.Decision) error {
 	countDecision(d.Reason)
-	if c := h.logger.Check(zapcore.DebugLevel, "private package answered as missing"); c != nil {
-		c.Write(zap.String("channel", t.channel), zap.String("package", t.pkg), zap.String("reason", d.Message))
-	}
 	h.rewrite(r, t, d.Token)
+	storagePath := r.URL.Path
+	r.URL.Path = absentName(storagePath)
+	sw, sr := storageRequest(discardResponse{}, r, t)
+	err := next.ServeHTTP(sw, sr)
+	r.URL.Path = storagePath
+	// The storage's own 404 (file_server's) is what a missing file
+	// returns: reuse it rather than pay for making another.
+	var he caddyhttp.HandlerError
+	if errors.As(err, &he) && he.StatusCode == http.StatusNotFound {
+		he.Err = errHidden
+		return h.fail(w, r, t, he)
+	}
 	return h.fail(w, r, t, caddyhttp.Error(http.StatusNotFound, errHidden))
 }
 
 // errHidden is the error a hidden package is refused with.
 var errHidden = errors.New("no such package")
+
+// absentSuffix makes a storage path's last segment a name no storage
+// holds: parsePath refuses '#', so no client can ask for it either.
+const absentSuffix = "#channelgate-absent"
+
+// absentName is p with absentSuffix after its last segment (before a
+// trailing slash).
+func absentName(p string) string {
+	if base, ok := strings.CutSuffix(p, "/"); ok {
+		return base + absentSuffix + "/"
+	}
+	return p + absentSuffix
+}
+
+// discardResponse is where the storage's answer to a hidden package's
+// lookup goes: nowhere. A header map is made only when asked for (a
+// file_server that misses never asks).
+type discardResponse struct{}
+
+func (d discardResponse) Header() http.Header { return http.Header{} }
+func (discardResponse) Write(b []byte) (int, error) { return len(b), nil }
+func (discardResponse) WriteHeader(int)             {}
 
 // fail returns an error of the storage (nil included) to Caddy, or
 // answers it here when the request carried its token in the path. A
