@@ -195,10 +195,10 @@ func (t *target) classifyConda(segs []string) error {
 				return pathError("package file outside <subdir>/<file>")
 			}
 		}
-		return nil
+		return t.attributePyPIFile()
 	}
 	if _, isPkg := channelindex.CutPackageExt(segs[1]); !isPkg {
-		return nil
+		return t.attributePyPIFile()
 	}
 	name, ok := channelindex.CondaPackageName(segs[1])
 	if !ok || tokenstore.ValidatePackageName(name) != nil {
@@ -206,6 +206,53 @@ func (t *target) classifyConda(segs []string) error {
 	}
 	t.class, t.pkg = classPackage, tokenstore.NormalizeName(tokenstore.Conda, name)
 	return nil
+}
+
+// pypiFileExts are the extensions of PyPI distributions (wheels, sdists,
+// eggs), which a channel may store outside simple/<project>/ (pages link
+// to them anywhere), with PEP 658's ".metadata" files beside them.
+var pypiFileExts = [...]string{".whl", ".tar.gz", ".zip", ".egg", ".tgz", ".tar.xz"}
+
+// attributePyPIFile decides a PyPI distribution found outside
+// simple/<project>/ as a file of its project, named by its file name
+// (<project>-<version>...; a wheel's project has no '-'), so a private
+// project's files are private wherever they are stored. A distribution
+// whose project cannot be told is refused rather than served under the
+// channel's decision.
+func (t *target) attributePyPIFile() error {
+	file := t.file
+	if n := len(file) - len(".metadata"); n > 0 && strings.EqualFold(file[n:], ".metadata") {
+		file = file[:n]
+	}
+	isDist := false
+	for _, ext := range pypiFileExts {
+		if n := len(file) - len(ext); n > 0 && strings.EqualFold(file[n:], ext) {
+			isDist = true
+			break
+		}
+	}
+	if !isDist {
+		return nil
+	}
+	name, ok := pypiProjectOf(file)
+	pkg := tokenstore.NormalizeName(tokenstore.PyPI, name)
+	if !ok || tokenstore.ValidatePackageName(name) != nil || pkg == "" {
+		return pathError("cannot tell the project of this PyPI file: name it <project>-<version>... or store it under simple/<project>/")
+	}
+	t.kind, t.class, t.pkg = tokenstore.PyPI, classPackage, pkg
+	return nil
+}
+
+// pypiProjectOf is the project part of a distribution's file name: up to
+// the first '-' followed by a digit (the version; wheels and PEP 625
+// sdists escape the project's own '-' as '_').
+func pypiProjectOf(file string) (string, bool) {
+	for i := 1; i+1 < len(file); i++ {
+		if file[i] == '-' && file[i+1] >= '0' && file[i+1] <= '9' {
+			return file[:i], true
+		}
+	}
+	return "", false
 }
 
 // looksLikeToken reports whether a path segment has a token's shape: the

@@ -34,13 +34,14 @@ func TestVisibility(t *testing.T) {
 		defVisible bool
 		except     []string
 	}{
-		{"anonymous, public channel", "", "acme", Conda, false, true, []string{"acme-private", "collab-only"}},
-		{"anonymous, pypi", "", "acme", PyPI, false, true, []string{"acme-tools"}},
-		{"stranger sees what anonymous sees", "dave", "acme", Conda, false, true, []string{"acme-private", "collab-only"}},
-		{"collaborator", "carol", "acme", Conda, false, true, []string{"acme-private"}},
+		// Private names of one kind are private in the other kind's index too.
+		{"anonymous, public channel", "", "acme", Conda, false, true, []string{"acme-private", "acme-tools", "collab-only"}},
+		{"anonymous, pypi", "", "acme", PyPI, false, true, []string{"acme-private", "acme-tools", "collab-only"}},
+		{"stranger sees what anonymous sees", "dave", "acme", Conda, false, true, []string{"acme-private", "acme-tools", "collab-only"}},
+		{"collaborator", "carol", "acme", Conda, false, true, []string{"acme-private", "acme-tools"}},
 		{"group member", "bob", "acme", Conda, false, true, []string{"collab-only"}},
-		{"group member, pypi", "bob", "acme", PyPI, false, true, nil},
-		{"token without pypi download scope", "alice-conda-dl", "acme", PyPI, false, true, []string{"acme-tools"}},
+		{"group member, pypi", "bob", "acme", PyPI, false, true, []string{"collab-only"}},
+		{"token without pypi download scope", "alice-conda-dl", "acme", PyPI, false, true, []string{"acme-private", "acme-tools", "collab-only"}},
 		{"owner", "alice", "acme", Conda, false, true, nil},
 		{"org token", "acme-org", "acme", Conda, false, true, nil},
 		{"site admin", "root", "acme", Conda, false, true, nil},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // aclView is an immutable in-memory copy of everything an access decision
@@ -22,6 +23,11 @@ type aclView struct {
 	memberOf map[orgUser][]*groupView
 	// hasPublic counts public registered packages per channel and kind.
 	hasPublic map[chanKind]bool
+	// spelled holds each private registration under its channel, its kind
+	// and its name as PyPI normalizes it (case, and runs of '-', '_', '.' alike),
+	// so that a name registered with one kind is found from another kind
+	// whatever separators that kind's files use (see registration).
+	spelled map[pkgRef]*Package
 }
 
 type pkgRef struct {
@@ -105,7 +111,8 @@ func (s *Store) view() (*aclView, error) {
 
 func buildView(be Backend, gen uint64) (*aclView, error) {
 	v := &aclView{gen: gen, accounts: map[string]*Account{}, packages: map[pkgRef]*Package{},
-		byChannel: map[chanKind][]*Package{}, memberOf: map[orgUser][]*groupView{}, hasPublic: map[chanKind]bool{}}
+		byChannel: map[chanKind][]*Package{}, memberOf: map[orgUser][]*groupView{}, hasPublic: map[chanKind]bool{},
+		spelled: map[pkgRef]*Package{}}
 	err := be.View(func(tx Tx) error {
 		err := tx.ForEach(bucketAccounts, nil, func(k, raw []byte) error {
 			var a Account
@@ -138,19 +145,104 @@ func buildView(be Backend, gen uint64) (*aclView, error) {
 			if err := json.Unmarshal(raw, &p); err != nil {
 				return fmt.Errorf("package %q: %w", k, ErrCorrupt)
 			}
-			v.packages[pkgRef{p.Channel, p.Kind, p.Name}] = &p
-			ck := chanKind{p.Channel, p.Kind}
-			v.byChannel[ck] = append(v.byChannel[ck], &p)
-			if p.Public {
-				v.hasPublic[ck] = true
-			}
+			v.add(&p)
 			return nil
 		})
 	})
 	if err != nil {
 		return nil, err
 	}
+	v.addOtherKinds()
 	return v, nil
+}
+
+// add puts a registration in the view.
+func (v *aclView) add(p *Package) {
+	v.packages[pkgRef{p.Channel, p.Kind, p.Name}] = p
+	ck := chanKind{p.Channel, p.Kind}
+	v.byChannel[ck] = append(v.byChannel[ck], p)
+	if p.Public {
+		v.hasPublic[ck] = true
+	}
+}
+
+// addOtherKinds makes a name registered private with one kind private
+// for its other kinds too: private means private for every kind of that
+// name in the channel. Each private registration is copied to the kinds
+// its name is not registered with, collaborators included, so decisions
+// and index views treat it as registered there. A kind's own
+// registration always governs that kind, and a public registration
+// opens only its own kind (in a channel private by default, a public
+// conda package does not make its PyPI pages public).
+func (v *aclView) addOtherKinds() {
+	type otherKind struct {
+		ref pkgRef
+		reg *Package
+	}
+	var derived []otherKind
+	for _, p := range v.packages {
+		if p.Public {
+			continue
+		}
+		v.spelled[pkgRef{p.Channel, p.Kind, NormalizeName(PyPI, p.Name)}] = p
+		for _, k := range allKinds {
+			if k != p.Kind {
+				derived = append(derived, otherKind{pkgRef{p.Channel, k, NormalizeName(k, p.Name)}, p})
+			}
+		}
+	}
+	for _, d := range derived {
+		if v.packages[d.ref] != nil {
+			continue
+		}
+		// Decisions find the registration itself (its kind and name say
+		// which group entries cover it); index views list the name as
+		// the other kind spells it.
+		v.packages[d.ref] = d.reg
+		listed := *d.reg
+		listed.Kind, listed.Name = d.ref.kind, d.ref.name
+		ck := chanKind{d.ref.channel, d.ref.kind}
+		v.byChannel[ck] = append(v.byChannel[ck], &listed)
+	}
+}
+
+// otherKindPerm is what a grant on a registration gives for a kind: all
+// of it for the registration's own kind; read for another kind its
+// privacy extends to (see addOtherKinds), as writing that kind needs a
+// grant of its own.
+func otherKindPerm(reg *Package, kind Kind, p Perm) Perm {
+	if reg.Kind == kind {
+		return p
+	}
+	return min(p, PermRead)
+}
+
+// pypiNormal reports whether a lowercase name is already as PyPI
+// normalizes it, so the hot path need not build it again.
+func pypiNormal(name string) bool {
+	return strings.IndexAny(name, "_.") < 0 && !strings.Contains(name, "--") && !strings.HasSuffix(name, "-")
+}
+
+// registration is the record that governs a package of a channel (pkg
+// normalized for kind): its kind's registration, else the private one of
+// the same name with another kind (see addOtherKinds), else a private one
+// of another kind whose name differs only in case and separators (a
+// conda file acme_tools-1.0-0.conda of the private PyPI project
+// acme-tools).
+func (v *aclView) registration(channel string, kind Kind, pkg string) *Package {
+	if p := v.packages[pkgRef{channel, kind, pkg}]; p != nil {
+		return p
+	}
+	name := pkg
+	if !pypiNormal(pkg) {
+		name = NormalizeName(PyPI, pkg)
+	}
+	for _, k := range allKinds {
+		if p := v.spelled[pkgRef{channel, k, name}]; k != kind && p != nil {
+			return p
+		}
+	}
+	return nil
 }
 
 // Perm is what principal (an account name, "" for anonymous) may do with
@@ -198,6 +290,10 @@ func (v *aclView) perm(principal, channel string, kind Kind, pkg string) Perm {
 	if principal == "" || best == PermAdmin {
 		return best
 	}
+	var reg *Package
+	if pkg != "" {
+		reg = v.registration(channel, kind, pkg)
+	}
 	for _, g := range v.memberOf[orgUser{channel, principal}] {
 		switch {
 		case g.AllPackages:
@@ -206,12 +302,12 @@ func (v *aclView) perm(principal, channel string, kind Kind, pkg string) Perm {
 			best = max(best, PermRead) // some packages: the channel's index is readable
 		case g.covers(kind, pkg):
 			best = max(best, g.Perm)
+		case reg != nil && reg.Kind != kind && g.covers(reg.Kind, reg.Name):
+			best = max(best, otherKindPerm(reg, kind, g.Perm))
 		}
 	}
-	if pkg != "" && best < PermWrite {
-		if p := v.packages[pkgRef{channel, kind, pkg}]; p != nil && slices.Contains(p.Collaborators, principal) {
-			best = PermWrite
-		}
+	if reg != nil && best < PermWrite && slices.Contains(reg.Collaborators, principal) {
+		best = max(best, otherKindPerm(reg, kind, PermWrite))
 	}
 	return best
 }
@@ -236,7 +332,7 @@ func (v *aclView) publicRead(channel string, kind Kind, pkg string, unregistered
 	if pkg == "" {
 		return v.unlistedPublic(channel, unregisteredPublic) || v.hasPublic[chanKind{channel, kind}]
 	}
-	if p := v.packages[pkgRef{channel, kind, pkg}]; p != nil {
+	if p := v.registration(channel, kind, pkg); p != nil {
 		return p.Public
 	}
 	return v.unlistedPublic(channel, unregisteredPublic)
