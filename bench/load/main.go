@@ -20,6 +20,11 @@
 //	   as X-Forwarded-For through a proxy f trusts), with the default
 //	   failure_limit; -flood-limit=false turns the limit off, measuring
 //	   what rejecting each bad token costs
+//	g  plain Caddy file_server with an access log (JSON, to a file)
+//	h  Caddyfile.example as shipped (access log through the token mask,
+//	   the /api and metrics routes), same access log output, one valid
+//	   token in the path: the ratio h/g is what channelgate costs a site
+//	   that keeps an access log
 //
 // Everything listens on 127.0.0.1 only; every child process is killed on
 // exit, and the run is bounded by -timeout.
@@ -72,6 +77,7 @@ type config struct {
 	port       int
 	timeout    time.Duration
 	only       string
+	example    string
 	keep       bool
 	prepare    bool
 	scale      bool
@@ -101,7 +107,8 @@ func main() {
 		"false: no limit, every flood request is looked up and refused")
 	flag.IntVar(&c.port, "port", 27180, "first of the loopback ports used (a..f, the auth service, metrics)")
 	flag.DurationVar(&c.timeout, "timeout", 15*time.Minute, "hard limit of the whole run")
-	flag.StringVar(&c.only, "only", "abcdef", "variants to run (a is always run: it is the reference)")
+	flag.StringVar(&c.only, "only", "abcdefgh", "variants to run (a is always run: it is the reference)")
+	flag.StringVar(&c.example, "example", "Caddyfile.example", "the Caddyfile variant h runs as it is")
 	flag.BoolVar(&c.keep, "keep", false, "keep the run's temporary folder (Caddyfiles, logs)")
 	flag.BoolVar(&c.scale, "scale", true, "measure start-up and memory with the big store after the rounds")
 	flag.BoolVar(&c.prepare, "prepare", false, "only build (or check) the cached token store, then exit")
@@ -210,6 +217,10 @@ type variant struct {
 	port       int
 	global     string // Caddyfile global options beyond the common ones
 	site       string // Caddyfile site body
+	// file, if set, is a Caddyfile run as it is (instead of global and
+	// site), configured through env.
+	file string
+	env  []string
 	db         string // store of a channelgate variant
 	// requests for a file (its path below /acme/noarch/)
 	args func(file string) []string
@@ -240,7 +251,7 @@ func run(ctx context.Context, c *config) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return errors.New("wrk not found: apt-get install -y wrk")
 	}
-	for i := range 9 {
+	for i := range 12 {
 		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", c.port+i))
 		if err != nil {
 			return fmt.Errorf("port %d is taken (use -port): %v", c.port+i, err)
@@ -272,6 +283,14 @@ func run(ctx context.Context, c *config) error {
 		return err
 	}
 	secretF, dbF, err := smallStore(filepath.Join(tmp, "f.db"))
+	if err != nil {
+		return err
+	}
+	secretH, dbH, err := smallStore(filepath.Join(tmp, "h.db"))
+	if err != nil {
+		return err
+	}
+	example, err := filepath.Abs(c.example)
 	if err != nil {
 		return err
 	}
@@ -342,10 +361,16 @@ func run(ctx context.Context, c *config) error {
 			args: fixed("", "token "+secretB)},
 		{key: "f", title: "as b, under an invalid-token flood", db: dbF, site: channelgateBlock(dbF, 10_000, c.floodLimit) + root,
 			global: floodGlobal(c.floodLimit), args: fixed("/t/"+secretF, "")},
+		// g and h come after the auth service (+6) and c's metrics (+8).
+		{key: "g", port: c.port + 9, title: "plain file_server, access log to a file", site: accessLog(tmp, "g") + root, args: fixed("", "")},
+		{key: "h", port: c.port + 10, title: "Caddyfile.example, access log to a file, valid token", file: example,
+			env: exampleEnv(tmp, c.port+10, c.port+11, dbH, storage), args: fixed("/t/"+secretH, "")},
 	}
 	var vs []*variant
 	for i, v := range all {
-		v.port = c.port + i
+		if v.port == 0 {
+			v.port = c.port + i
+		}
 		if strings.Contains(c.only, v.key) {
 			vs = append(vs, v)
 		}
@@ -358,11 +383,13 @@ func run(ctx context.Context, c *config) error {
 		if v.key == "c" {
 			metricsPort = c.port + 8 // free until the scale measurement
 		}
-		if err := os.WriteFile(cf, []byte(caddyfile(tmp, v.key, v.port, v.global, v.site, metricsPort)), 0o644); err != nil {
+		if v.file != "" {
+			cf = v.file
+		} else if err := os.WriteFile(cf, []byte(caddyfile(tmp, v.key, v.port, v.global, v.site, metricsPort)), 0o644); err != nil {
 			return err
 		}
 		a := v.args(files[0].name)
-		v.proc, v.up, err = startCaddy(ctx, &ps, caddyBin, cf, tmp, v.key, v.port, a[1], authHeader(a), firstToken(a, big.tokens))
+		v.proc, v.up, err = startCaddy(ctx, &ps, caddyBin, cf, tmp, v, a[1], authHeader(a), firstToken(a, big.tokens))
 		if err != nil {
 			return fmt.Errorf("variant %s: %w", v.key, err)
 		}
@@ -507,9 +534,11 @@ func caddyfile(tmp, key string, port int, global, site string, metricsPort int) 
 	return b.String()
 }
 
-// startCaddy runs a Caddy and waits for the first 200 on path (with the
-// token prefix for cycling variants), returning how long that took.
-func startCaddy(ctx context.Context, ps *procs, bin, caddyfile, tmp, key string, port int, path, auth, token string) (*child, time.Duration, error) {
+// startCaddy runs a variant's Caddy and waits for the first 200 on path
+// (with the token prefix for cycling variants), returning how long that
+// took.
+func startCaddy(ctx context.Context, ps *procs, bin, caddyfile, tmp string, v *variant, path, auth, token string) (*child, time.Duration, error) {
+	key, port := v.key, v.port
 	logf, err := os.Create(filepath.Join(tmp, "caddy-"+key+".log"))
 	if err != nil {
 		return nil, 0, err
@@ -519,6 +548,7 @@ func startCaddy(ctx context.Context, ps *procs, bin, caddyfile, tmp, key string,
 	cmd.Stdout, cmd.Stderr = logf, logf
 	home := filepath.Join(tmp, "home-"+key)
 	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_DATA_HOME="+home+"/data", "XDG_CONFIG_HOME="+home+"/config")
+	cmd.Env = append(cmd.Env, v.env...)
 	start := time.Now()
 	proc, err := startChild(cmd)
 	if err != nil {
@@ -693,6 +723,27 @@ func floodGlobal(limit bool) string {
 		return ""
 	}
 	return "\tservers {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t}\n"
+}
+
+// accessLog is the access log of variant g: Caddy's default (JSON)
+// encoder, to a file of the run.
+func accessLog(tmp, key string) string {
+	return fmt.Sprintf("\tlog {\n\t\toutput file %s\n\t}\n", filepath.Join(tmp, "access-"+key+".log"))
+}
+
+// exampleEnv configures Caddyfile.example for variant h (see its header):
+// its site on 127.0.0.1:port, no admin endpoint, its metrics listener on
+// metricsPort and its access log to a file of the run, as g's.
+func exampleEnv(tmp string, port, metricsPort int, db, storage string) []string {
+	return []string{
+		fmt.Sprintf("CHANNELGATE_LISTEN=http://127.0.0.1:%d", port),
+		"CHANNELGATE_DB=" + db,
+		"CHANNELGATE_STORAGE=" + storage,
+		"CHANNELGATE_ADMIN_TOKEN=bench-operator-secret-0123456789abcdefghij",
+		"CHANNELGATE_CADDY_ADMIN=off",
+		fmt.Sprintf("CHANNELGATE_METRICS_PORT=%d", metricsPort),
+		"CHANNELGATE_ACCESS_LOG=file " + filepath.Join(tmp, "access-h.log"),
+	}
 }
 
 // fileServer serves the storage folder.

@@ -54,6 +54,14 @@ func report(out io.Writer, c *config, vs []*variant, results map[string][]wrkRes
 			}
 			fmt.Fprintf(out, "\n(f) valid throughput vs (b): %.1f%%.\n", 100*median(ratio))
 		}
+		if rg, rh := results["g"+f.name], results["h"+f.name]; len(rg) > 0 && len(rh) > 0 {
+			var ratio []float64
+			for i := range min(len(rg), len(rh)) {
+				ratio = append(ratio, rh[i].rps()/rg[i].rps())
+			}
+			fmt.Fprintf(out, "\n(h) Caddyfile.example vs (g) plain Caddy with the same access log: %.1f%% (per round: %s).\n",
+				100*median(ratio), percents(ratio))
+		}
 		fmt.Fprintln(out)
 	}
 	if len(flood) > 0 {
@@ -138,6 +146,15 @@ func machine(c *config) string {
 		load = strings.Join(strings.Fields(string(raw))[:3], " ")
 	}
 	return fmt.Sprintf("%d CPUs (%s), %s, Caddy %s, load average at the end %s", runtime.NumCPU(), cpu, goVersion(), caddyVersion, load)
+}
+
+// percents formats ratios as whole percents, in order.
+func percents(rs []float64) string {
+	var ps []string
+	for _, r := range rs {
+		ps = append(ps, fmt.Sprintf("%.0f%%", 100*r))
+	}
+	return strings.Join(ps, ", ")
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f", float64(b)/(1<<20)) }

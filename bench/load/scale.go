@@ -46,7 +46,7 @@ func measureScale(ctx context.Context, ps *procs, c *config, bin, tmp, storage s
 		return r, err
 	}
 	const file = "/acme/noarch/secret-1.0-0.conda"
-	proc, up, err := startCaddy(ctx, ps, bin, cf, tmp, "scale", port, file, "", firstToken([]string{"cycle"}, big.tokens))
+	proc, up, err := startCaddy(ctx, ps, bin, cf, tmp, &variant{key: "scale", port: port}, file, "", firstToken([]string{"cycle"}, big.tokens))
 	if err != nil {
 		return r, err
 	}
