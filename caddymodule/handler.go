@@ -127,7 +127,7 @@ func absentName(p string) string {
 // file_server that misses never asks).
 type discardResponse struct{}
 
-func (d discardResponse) Header() http.Header { return http.Header{} }
+func (discardResponse) Header() http.Header         { return http.Header{} }
 func (discardResponse) Write(b []byte) (int, error) { return len(b), nil }
 func (discardResponse) WriteHeader(int)             {}
 

@@ -221,7 +221,7 @@ type variant struct {
 	// site), configured through env.
 	file string
 	env  []string
-	db         string // store of a channelgate variant
+	db   string // store of a channelgate variant
 	// requests for a file (its path below /acme/noarch/)
 	args func(file string) []string
 	proc *child
