@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/channelgate/channelgate/admin"
+	"github.com/channelgate/channelgate/tokenstore"
 )
 
 // userCommand is `user create --login L --email E [--site-admin]`, for
@@ -25,11 +26,19 @@ func (c *cli) userCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		// What the site would refuse is refused before the password is
+		// asked.
+		if err := tokenstore.ValidateAccountName(req.Login); err != nil {
+			return err
+		}
 		req.PasswordConfirmation = req.Password
 		if req.Password == "" {
 			if req.Password, req.PasswordConfirmation, err = c.newPassword(); err != nil {
 				return err
 			}
+		}
+		if err := checkPasswordLength(req.Password); err != nil {
+			return err
 		}
 		// The operator or administrator accepts the terms on the user's
 		// behalf, as on a self-hosted site there are none to read.

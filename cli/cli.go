@@ -72,10 +72,16 @@ func (c *cli) run(fn func(args []string) error) func(*cobra.Command, []string) e
 		c.input = nil
 		err := fn(args)
 		var apiErr *admin.Error
-		if errors.As(err, &apiErr) {
-			return errors.New(apiErr.Message)
+		switch {
+		case !errors.As(err, &apiErr):
+			return err
+		case apiErr.Message == http.StatusText(apiErr.Status):
+			// The API always says why; a bare status is from something
+			// else at that URL (the gateway, another server).
+			return fmt.Errorf("%s: no channelgate API at the site; give the API's URL, usually the site's address followed by /api (e.g. http://localhost:8080/api)",
+				apiErr.Message)
 		}
-		return err
+		return errors.New(apiErr.Message)
 	}
 }
 

@@ -76,9 +76,11 @@ func TestCLIWalkThrough(t *testing.T) {
 	}
 	tok := strings.TrimSpace(out)
 	outFile := filepath.Join(t.TempDir(), "token")
-	if out := user.ok("carol-pw-1\n", "auth", "-c", "-n", "ci2", "-o", "labs", "-s", "conda:download", "--out", outFile); out != "" {
-		t.Fatalf("auth --create --out printed %q", out)
+	out, errOut, err := user.run("carol-pw-1\n", "auth", "-c", "-n", "ci2", "-o", "labs", "-s", "conda:download", "--out", outFile)
+	if err != nil || out != "" || !strings.Contains(errOut, "Wrote token ci2 to "+outFile+" (mode 0600)") {
+		t.Fatalf("auth --create --out: %v, stdout %q, stderr %q", err, out, errOut)
 	}
+	user.fails("already exists: give --out a new file", "", "auth", "-c", "-n", "ci3", "-o", "labs", "--out", outFile)
 	if b, err := os.ReadFile(outFile); err != nil || !tokenLine.Match(b) {
 		t.Fatalf("token file %q, %v", b, err)
 	}
@@ -176,6 +178,17 @@ func TestCLIManage(t *testing.T) {
 		{"password from empty stdin", op, "no password on standard input", []string{"user", "create", "--login", "dave", "--email", "d@example.com"}},
 		{"last owner", op, "last member of owners", []string{"group", "remove", "acme/owners", "--member", "alice"}},
 		{"bad site", op, "must be an http or https URL", []string{"--site", "ftp://x", "whoami"}},
+		// First-try items of issue 9: say what was expected, and refuse
+		// what the site would refuse before asking for a password (stdin
+		// is empty: a prompt would fail with "no password").
+		{"site without /api", op, "no channelgate API at the site; give the API's URL", []string{"--site", strings.TrimSuffix(s.api, "/api"), "whoami"}},
+		{"unknown scope, before the password", bob, "unknown scope", []string{"auth", "--create", "--name", "x", "--scopes", "conda:dowload"}},
+		{"bad token name, before the password", bob, "token name may not contain", []string{"auth", "--create", "--name", "a/b"}},
+		{"bad strength, before the password", bob, "strength", []string{"auth", "--create", "--name", "x", "--strength", "medium"}},
+		{"bad user name, before the password", bob, "account name", []string{"login", "--username", "Bob Smith"}},
+		{"bad login, before the password", op, "account name", []string{"user", "create", "--login", "Dave", "--email", "d@example.com"}},
+		{"short password", op, "at least 7 characters", []string{"user", "create", "--login", "dave", "--email", "d@example.com", "--password", "abc"}},
+		{"revoke without --org", bob, "an organization's token needs --org ORG", []string{"auth", "-r", "ci"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.env.fails(tc.msg, "", tc.args...) })
 	}

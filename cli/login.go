@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/channelgate/channelgate/admin"
+	"github.com/channelgate/channelgate/tokenstore"
 )
 
 // loginCommand is `login [--username U] [--password P] [--hostname H]`:
@@ -30,6 +31,9 @@ func (c *cli) loginCommand() *cobra.Command {
 			if user, err = c.ask("Username: ", "--username"); err != nil {
 				return err
 			}
+		}
+		if err := tokenstore.ValidateAccountName(user); err != nil {
+			return err
 		}
 		if pass == "" {
 			if pass, err = c.password("Password: "); err != nil {

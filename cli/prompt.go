@@ -9,7 +9,18 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"github.com/channelgate/channelgate/tokenstore"
 )
+
+// checkPasswordLength refuses a password shorter than any site accepts
+// (a site may ask for more; it then says so).
+func checkPasswordLength(pw string) error {
+	if len(pw) < tokenstore.DefaultMinPasswordLen {
+		return fmt.Errorf("password must be at least %d characters", tokenstore.DefaultMinPasswordLen)
+	}
+	return nil
+}
 
 // terminal returns standard input's descriptor if it is a terminal.
 func (c *cli) terminal() (int, bool) {
@@ -69,10 +80,14 @@ func (c *cli) password(prompt string) (string, error) {
 }
 
 // newPassword asks for a new password and its confirmation: twice on a
-// terminal, once (as both) from standard input.
+// terminal, once (as both) from standard input. A password shorter than
+// any site accepts is refused before the confirmation is asked.
 func (c *cli) newPassword() (string, string, error) {
 	pw, err := c.password("New password: ")
 	if err != nil {
+		return "", "", err
+	}
+	if err := checkPasswordLength(pw); err != nil {
 		return "", "", err
 	}
 	if _, ok := c.terminal(); !ok {

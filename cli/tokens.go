@@ -3,7 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -11,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/channelgate/channelgate/admin"
+	"github.com/channelgate/channelgate/tokenstore"
 )
 
 // authFlags are the flags of `auth`, as anaconda-client spells them.
@@ -96,7 +99,7 @@ func (c *cli) authCommand() *cobra.Command {
 		}
 		for _, name := range f.remove {
 			if err := api.RevokeToken(cmd.Context(), f.org, name); err != nil {
-				return err
+				return suggestOrg(err, f.org)
 			}
 			fmt.Fprintf(c.stdout(), "Revoked token %s\n", name)
 		}
@@ -115,6 +118,10 @@ func (c *cli) createToken(cmd *cobra.Command, api *admin.Client, cfg *cliConfig,
 	var scopes admin.Scopes
 	for _, s := range f.scopes {
 		scopes = append(scopes, strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })...)
+	}
+	// What the site would refuse is refused before the password is asked.
+	if err := checkTokenRequest(f, scopes); err != nil {
+		return err
 	}
 	req := admin.TokenRequest{Note: f.name, Scopes: scopes, User: f.org, MaxAge: f.maxAge, Strength: f.strength, FailIfExists: true}
 	if host, err := os.Hostname(); err == nil {
@@ -166,18 +173,48 @@ func (c *cli) createToken(cmd *cobra.Command, api *admin.Client, cfg *cliConfig,
 		_, err := fmt.Fprintln(c.stdout(), tok.Token)
 		return err
 	}
-	return writeSecretFile(f.out, tok.Token)
+	if err := writeSecretFile(f.out, tok.Token); err != nil {
+		return fmt.Errorf("token %s was created but not written (revoke it with auth -r %s): %w", f.name, f.name, err)
+	}
+	abs, err := filepath.Abs(f.out)
+	if err != nil {
+		abs = f.out
+	}
+	fmt.Fprintf(c.stderr(), "Wrote token %s to %s (mode 0600)\n", f.name, abs)
+	return nil
 }
 
-// writeSecretFile writes a secret readable by its owner only, also when
-// the file already exists with a wider mode.
-func writeSecretFile(path, secret string) error {
-	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
+// checkTokenRequest checks locally what the site checks too: the name,
+// the scopes, the strength, the lifetime, and that --out names no
+// existing file.
+func checkTokenRequest(f *authFlags, scopes []string) error {
+	if err := tokenstore.ValidateTokenName(f.name); err != nil {
 		return err
 	}
-	if err := fh.Chmod(0o600); err != nil {
-		fh.Close()
+	if len(scopes) > 0 {
+		if _, _, err := tokenstore.ParseScopes(scopes); err != nil {
+			return err
+		}
+	}
+	if _, err := tokenstore.ParseStrength(f.strength); err != nil {
+		return err
+	}
+	if f.maxAge < 0 {
+		return errors.New("--max-age must be a number of seconds, 0 for the site's maximum")
+	}
+	if f.out != "" {
+		if _, err := os.Lstat(f.out); err == nil {
+			return fmt.Errorf("%s already exists: give --out a new file (it is never overwritten)", f.out)
+		}
+	}
+	return nil
+}
+
+// writeSecretFile writes a secret to a new file readable by its owner
+// only; it never replaces an existing file.
+func writeSecretFile(path, secret string) error {
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
 		return err
 	}
 	if _, err := fmt.Fprintln(fh, secret); err != nil {
@@ -185,4 +222,14 @@ func writeSecretFile(path, secret string) error {
 		return err
 	}
 	return fh.Close()
+}
+
+// suggestOrg adds a hint to a revocation that found no token of yours:
+// an organization's tokens need --org.
+func suggestOrg(err error, org string) error {
+	var apiErr *admin.Error
+	if org == "" && errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+		return fmt.Errorf("%s; an organization's token needs --org ORG", apiErr.Message)
+	}
+	return err
 }
