@@ -27,6 +27,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.refuse(w, r, http.StatusMethodNotAllowed, reasonBadMethod, "method not allowed")
 	}
 	t, err := parseRequestPath(r.URL)
+	if errors.Is(err, errNotChannel) {
+		return h.refuse(w, r, http.StatusNotFound, reasonNotChannel, err.Error())
+	}
 	if err != nil {
 		return h.refuse(w, r, http.StatusBadRequest, reasonBadRequest, err.Error())
 	}

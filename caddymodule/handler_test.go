@@ -59,6 +59,11 @@ func TestGatewayDecisions(t *testing.T) {
 		{"dot segment", "GET", "/acme/noarch/%2e%2e/secret-1.0-0.conda", nil, 400, "dot segment"},
 		{"encoded slash", "GET", "/acme%2fnoarch/open-1.0-0.conda", nil, 400, "encoded slash"},
 		{"upper-case channel", "GET", "/ACME/noarch/open-1.0-0.conda", nil, 400, "invalid channel"},
+		// First-try items of issue 9: the site root and reserved names
+		// (pages the site may serve) are no bad request.
+		{"site root", "GET", "/", nil, 404, "no channel here"},
+		{"reserved name", "GET", "/login", nil, 404, "login is a reserved name, not a channel"},
+		{"reserved name, deeper, with a token", "GET", "/t/" + alice + "/settings/tokens", nil, 404, "settings is a reserved name"},
 		{"odd method", "OPTIONS", "/acme/noarch/open-1.0-0.conda", nil, 405, ""},
 		{"bad conda file name", "GET", "/acme/noarch/secret.conda", nil, 400, "package file name"},
 	}

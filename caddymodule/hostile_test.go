@@ -193,8 +193,13 @@ func TestHostileRequests(t *testing.T) {
 				t.Errorf("status %d %q, want %d", status, body, tc.status)
 			}
 			if tc.upstream == "" {
-				if len(seen) != 0 {
-					t.Fatalf("refused request reached the storage: %v", seen)
+				for _, r := range seen {
+					// A hidden package costs the lookup of a name no
+					// storage holds (finding 13), without credentials.
+					if !strings.Contains(r.URI, "%23channelgate-absent") {
+						t.Fatalf("refused request reached the storage: %v", seen)
+					}
+					checkForwarded(t, r, r.URI, tok)
 				}
 				return
 			}

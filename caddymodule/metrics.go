@@ -60,6 +60,8 @@ const (
 	reasonBadRequest tokenstore.Reason = "bad_request"
 	reasonBadMethod  tokenstore.Reason = "method_not_allowed"
 	reasonHidden     tokenstore.Reason = "hidden"
+	// reasonNotChannel: / or a reserved name (see errNotChannel), 404.
+	reasonNotChannel tokenstore.Reason = "not_a_channel"
 )
 
 // outcomeOf names the outcome label of a reason.
@@ -73,7 +75,7 @@ func outcomeOf(r tokenstore.Reason) string {
 		return "unavailable"
 	case reasonBadRequest, reasonBadMethod:
 		return "bad_request"
-	case reasonHidden:
+	case reasonHidden, reasonNotChannel:
 		return "not_found"
 	case reasonRateLimited:
 		return "rate_limited"
@@ -85,7 +87,7 @@ func outcomeOf(r tokenstore.Reason) string {
 // decision costs a map read and an atomic add.
 var decisionCounters = func() map[tokenstore.Reason]prometheus.Counter {
 	m := map[tokenstore.Reason]prometheus.Counter{}
-	for _, r := range append(tokenstore.Reasons, reasonBadRequest, reasonBadMethod, reasonHidden, reasonRateLimited) {
+	for _, r := range append(tokenstore.Reasons, reasonBadRequest, reasonBadMethod, reasonHidden, reasonNotChannel, reasonRateLimited) {
 		m[r] = decisionsTotal.WithLabelValues(outcomeOf(r), string(r))
 	}
 	return m

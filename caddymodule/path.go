@@ -47,6 +47,17 @@ type pathError string
 func (e pathError) Error() string { return string(e) }
 func (e pathError) Unwrap() error { return errBadPath }
 
+// errNotChannel is wrapped by the refusal of a path whose first segment
+// cannot be a channel though it is well formed: none at all (/), or a
+// reserved name (/login, /static, ...: pages the site may serve before
+// the gateway). Answered 404 with its message, which is safe to show.
+var errNotChannel = errors.New("not a channel")
+
+type notChannel string
+
+func (e notChannel) Error() string { return string(e) }
+func (e notChannel) Unwrap() error { return errNotChannel }
+
 // badPathByte marks the bytes no path may hold: control characters,
 // backslash, and '%', ';', '?', '#' (see parsePath). One table lookup a
 // byte, on the hot path.
@@ -114,6 +125,12 @@ func parsePath(p string) (target, error) {
 	t.channel = segs[0]
 	below := rest[len(t.channel):] // "" or "/..."
 	if err := tokenstore.ValidateAccountName(t.channel); err != nil {
+		switch {
+		case t.channel == "":
+			return t, notChannel("no channel here: channels are served at /<channel>/")
+		case tokenstore.IsReservedName(t.channel):
+			return t, notChannel("not found: " + t.channel + " is a reserved name, not a channel")
+		}
 		return t, pathError("invalid channel name: channels are lowercase letters, digits, '.', '_' and '-'")
 	}
 	segs = segs[1:]
