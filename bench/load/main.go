@@ -459,9 +459,13 @@ func run(ctx context.Context, c *config) error {
 	for r := range c.rounds {
 		for _, f := range files {
 			for _, v := range vs {
+				cpu0 := cpuTime(v.proc.pid())
 				res, err := measure(v, f.name, c.duration)
 				if err != nil {
 					return fmt.Errorf("round %d %s %s: %w", r+1, v.key, f.name, err)
+				}
+				if res.Requests > 0 {
+					res.CPUPerReq = float64(cpuTime(v.proc.pid())-cpu0) / float64(time.Microsecond) / float64(res.Requests)
 				}
 				// A refusal is a broken setup; socket errors and timeouts
 				// (a busy machine) are counted and reported instead.
@@ -469,8 +473,8 @@ func run(ctx context.Context, c *config) error {
 					return fmt.Errorf("round %d %s %s: %w", r+1, v.key, f.name, res.failed())
 				}
 				results[v.key+f.name] = append(results[v.key+f.name], res)
-				log.Printf("round %d/%d %-18s %s: %8.0f req/s  p50 %5dµs  p99 %6dµs", r+1, c.rounds, f.name, v.key,
-					res.rps(), res.P50, res.P99)
+				log.Printf("round %d/%d %-18s %s: %8.0f req/s  p50 %5dµs  p99 %6dµs  CPU %5.1fµs/req", r+1, c.rounds, f.name, v.key,
+					res.rps(), res.P50, res.P99, res.CPUPerReq)
 			}
 		}
 	}
@@ -624,6 +628,28 @@ type wrkResult struct {
 	Read       int64   `json:"read"`
 	Write      int64   `json:"write"`
 	Timeout    int64   `json:"timeout"`
+	// CPUPerReq is the server process's CPU time (user and system, all
+	// threads) per request during the run, in µs: unlike throughput it
+	// hardly moves when other jobs share the machine.
+	CPUPerReq float64 `json:"-"`
+}
+
+// cpuTime is the CPU time a process used so far (utime + stime of
+// /proc/<pid>/stat, in clock ticks of 10 ms), 0 if unreadable.
+func cpuTime(pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces), from ")".
+	i := strings.LastIndexByte(string(raw), ')')
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 // failed reports non-2xx answers and socket errors.
