@@ -14,8 +14,6 @@ import (
 	"go.uber.org/zap/zapcore"
 )
 
-const maskTok = "cgt-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefgh"
-
 func TestMaskTokens(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
@@ -23,20 +21,20 @@ func TestMaskTokens(t *testing.T) {
 		want string
 	}{
 		{"/acme/noarch/open-1.0-0.conda", true, ""},
-		{"/t/" + maskTok + "/acme/noarch/x-1-0.conda", true, "/t/<TOKEN>/acme/noarch/x-1-0.conda"},
+		{"/t/" + fuzzToken + "/acme/noarch/x-1-0.conda", true, "/t/<TOKEN>/acme/noarch/x-1-0.conda"},
 		{"/t/not-a-token/acme/", true, "/t/<TOKEN>/acme/"},
 		{"/t/not-a-token/acme/", false, ""},
 		{"/verify/Zm9vYmFyYmF6cXV4", true, "/verify/<TOKEN>"},
 		{"/reset-password/Zm9vYmFy?next=/", true, "/reset-password/<TOKEN>?next=/"},
 		{"/%76erify/Zm9vYmFy", true, "/verify/<TOKEN>"},
-		{"/%74/" + maskTok + "/acme/", true, "/t/<TOKEN>/acme/"},
-		{"/%74/%63gt-" + maskTok[4:] + "/acme/", true, "/t/<TOKEN>/acme/"},
-		{"/acme/?token=" + maskTok + "&x=1", true, "/acme/?token=<TOKEN>&x=1"},
+		{"/%74/" + fuzzToken + "/acme/", true, "/t/<TOKEN>/acme/"},
+		{"/%74/%63gt-" + fuzzToken[4:] + "/acme/", true, "/t/<TOKEN>/acme/"},
+		{"/acme/?token=" + fuzzToken + "&x=1", true, "/acme/?token=<TOKEN>&x=1"},
 		{"/acme/%2Fnoarch", true, ""},
 		{"/acme/%2fcgt-%41bc", true, "/acme/%2f<TOKEN>"},
-		{"token " + maskTok, false, "token <TOKEN>"},
-		{"CGT-" + maskTok[4:] + " and " + maskTok, false, "<TOKEN> and <TOKEN>"},
-		{"pip/24.0 " + maskTok, false, "pip/24.0 <TOKEN>"},
+		{"token " + fuzzToken, false, "token <TOKEN>"},
+		{"CGT-" + fuzzToken[4:] + " and " + fuzzToken, false, "<TOKEN> and <TOKEN>"},
+		{"pip/24.0 " + fuzzToken, false, "pip/24.0 <TOKEN>"},
 		{"cgt-", false, "<TOKEN>"},
 		{"%", false, ""},
 		{"%4", false, ""},
@@ -55,10 +53,10 @@ func TestMaskTokens(t *testing.T) {
 
 // TestTokenMaskFilter filters Caddy's own request and header fields.
 func TestTokenMaskFilter(t *testing.T) {
-	r, _ := http.NewRequest("GET", "http://x/t/"+maskTok+"/acme/", nil)
-	r.RequestURI = "/t/" + maskTok + "/acme/"
-	r.Header.Set("X-Api-Key", maskTok)
-	r.Header.Set("User-Agent", "conda/24 "+maskTok)
+	r, _ := http.NewRequest("GET", "http://x/t/"+fuzzToken+"/acme/", nil)
+	r.RequestURI = "/t/" + fuzzToken + "/acme/"
+	r.Header.Set("X-Api-Key", fuzzToken)
+	r.Header.Set("User-Agent", "conda/24 "+fuzzToken)
 	r.Header.Set("Accept", "*/*")
 	var f TokenMask
 	out := f.Filter(zap.Object("request", caddyhttp.LoggableHTTPRequest{Request: r}))
@@ -67,11 +65,11 @@ func TestTokenMaskFilter(t *testing.T) {
 		got.Header.Get("User-Agent") != "conda/24 <TOKEN>" || got.Header.Get("Accept") != "*/*" {
 		t.Fatalf("masked request: %q %v", got.RequestURI, got.Header)
 	}
-	if r.RequestURI == got.RequestURI || r.Header.Get("X-Api-Key") != maskTok {
+	if r.RequestURI == got.RequestURI || r.Header.Get("X-Api-Key") != fuzzToken {
 		t.Fatal("the filter changed the request being served")
 	}
-	hdr := f.Filter(zap.Object("resp_headers", caddyhttp.LoggableHTTPHeader{Header: http.Header{"Location": {"/t/" + maskTok}}}))
-	if loc := hdr.Interface.(caddyhttp.LoggableHTTPHeader).Header.Get("Location"); strings.Contains(loc, maskTok) {
+	hdr := f.Filter(zap.Object("resp_headers", caddyhttp.LoggableHTTPHeader{Header: http.Header{"Location": {"/t/" + fuzzToken}}}))
+	if loc := hdr.Interface.(caddyhttp.LoggableHTTPHeader).Header.Get("Location"); strings.Contains(loc, fuzzToken) {
 		t.Fatalf("Location %q", loc)
 	}
 	if s := f.Filter(zap.String("uri", "/t/x/acme/")); s.String != "/t/<TOKEN>/acme/" {
@@ -87,7 +85,7 @@ func TestTokenMaskFilter(t *testing.T) {
 func BenchmarkTokenMask(b *testing.B) {
 	for _, tc := range []struct{ name, uri string }{
 		{"none", "/acme/noarch/open-1.0-0.conda"},
-		{"path token", "/t/" + maskTok + "/acme/noarch/secret-1.0-0.conda"},
+		{"path token", "/t/" + fuzzToken + "/acme/noarch/secret-1.0-0.conda"},
 	} {
 		r, _ := http.NewRequest("GET", "http://x"+tc.uri, nil)
 		r.RequestURI = tc.uri
@@ -112,7 +110,7 @@ func BenchmarkTokenMask(b *testing.B) {
 // channelgate_token_mask on request and resp_headers. The differences are
 // what masking costs per request, independent of machine load.
 func BenchmarkAccessLogEncoder(b *testing.B) {
-	uri := "/t/" + maskTok + "/acme/noarch/secret-1.0-0.conda"
+	uri := "/t/" + fuzzToken + "/acme/noarch/secret-1.0-0.conda"
 	r, _ := http.NewRequest("GET", "http://localhost:8080"+uri, nil)
 	r.RequestURI, r.RemoteAddr = uri, "127.0.0.1:40000"
 	r.Header.Set("User-Agent", "conda/24.1.2 requests/2.31.0 CPython/3.12.1 Linux/6.1 debian/12 glibc/2.36")
@@ -144,7 +142,7 @@ func BenchmarkAccessLogEncoder(b *testing.B) {
 			}
 			enc := mod.(zapcore.Encoder)
 			out, err := enc.EncodeEntry(entry, fields)
-			if err != nil || strings.Contains(out.String(), maskTok) != (tc.name == "json only") {
+			if err != nil || strings.Contains(out.String(), fuzzToken) != (tc.name == "json only") {
 				b.Fatalf("%v: %s", err, out)
 			}
 			b.ReportAllocs()
