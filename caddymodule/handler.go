@@ -96,6 +96,7 @@ func (h *Handler) hide(w http.ResponseWriter, r *http.Request, next caddyhttp.Ha
 	h.rewrite(r, t, d.Token)
 	storagePath := r.URL.Path
 	r.URL.Path = absentName(storagePath)
+	next = simpleForm(w, r, next, t) // a missing page's lookups and Vary
 	sw, sr := storageRequest(discardResponse{}, r, t)
 	err := next.ServeHTTP(sw, sr)
 	r.URL.Path = storagePath
