@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
+	"github.com/channelgate/channelgate/channelindex"
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
@@ -111,7 +113,7 @@ func (a *api) removeFromLabel(r *http.Request, c *caller) (int, any, error) {
 func (a *api) relabel(r *http.Request, c *caller, from, to string, sel Selection, action string) (int, any, error) {
 	owner := r.PathValue("owner")
 	for _, l := range []string{from, to} {
-		if l != "" && !validLabel(l) {
+		if l != "" && !channelindex.ValidLabel(l) {
 			return 0, nil, errorf(http.StatusBadRequest, "invalid label %q", l)
 		}
 	}
@@ -133,7 +135,7 @@ func (a *api) relabel(r *http.Request, c *caller, from, to string, sel Selection
 	}
 	var n int
 	if to == "" {
-		n, err = st.Unlabel(r.Context(), owner, from, sel)
+		n, err = a.unlabel(r, st, owner, from, sel)
 	} else {
 		n, err = st.Label(r.Context(), owner, from, to, sel)
 	}
@@ -148,4 +150,32 @@ func (a *api) relabel(r *http.Request, c *caller, from, to string, sel Selection
 		return 0, nil, err
 	}
 	return http.StatusCreated, nil, nil
+}
+
+// unlabel removes the selected files from a label and gives the owner
+// back the bytes of those that were in no other label (they are gone).
+func (a *api) unlabel(r *http.Request, st Storage, owner, label string, sel Selection) (int, error) {
+	before, err := st.LabelFiles(r.Context(), owner, label)
+	if err != nil {
+		return 0, err
+	}
+	n, err := st.Unlabel(r.Context(), owner, label, sel)
+	if err != nil {
+		return n, err
+	}
+	for _, d := range before {
+		if !sel.Matches(d) {
+			continue
+		}
+		left, err := st.Files(r.Context(), owner, d.Kind, d.Name)
+		if err != nil {
+			return n, err
+		}
+		if !slices.ContainsFunc(left, func(l Dist) bool { return l.Basename == d.Basename }) {
+			if err := a.store.Refund(owner, d.Size); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/channelgate/channelgate/channelindex"
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
@@ -113,28 +114,13 @@ func (a *api) observe(kind tokenstore.Kind, err error, bytes int64) {
 	a.cfg.OnUpload(UploadEvent{Kind: kind, Outcome: outcome, Bytes: bytes})
 }
 
-// validLabel accepts conda label names: 1 to 64 of [A-Za-z0-9._-],
-// starting with a letter or digit.
-func validLabel(l string) bool {
-	if l == "" || len(l) > 64 {
-		return false
-	}
-	for i := 0; i < len(l); i++ {
-		c := l[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || i > 0 && (c == '.' || c == '_' || c == '-')) {
-			return false
-		}
-	}
-	return true
-}
-
 // labelsOf validates labels and returns them deduplicated; none means
 // "main".
 func labelsOf(in []string) ([]string, error) {
 	var out []string
 	for _, l := range in {
 		l = strings.TrimSpace(l)
-		if !validLabel(l) {
+		if !channelindex.ValidLabel(l) {
 			return nil, errorf(http.StatusBadRequest, "invalid label %q: use letters, digits, '.', '_' and '-'", l)
 		}
 		if !slices.Contains(out, l) {

@@ -283,3 +283,32 @@ func TestPublishingOff(t *testing.T) {
 		t.Errorf("post: %d %s, want 404", r.status, r.body)
 	}
 }
+
+// TestLabelRemovalRefunds: removing a label removes its files from it;
+// a file in no other label is gone and its bytes leave the owner's
+// usage, a file still in another label stays counted.
+func TestLabelRemovalRefunds(t *testing.T) {
+	e, storage := newPublishEnv(t, admin.Config{})
+	alice := "token " + e.token("alice", "up", "conda")
+	only, both := newConda(t, "tool", "1.0", "0"), newConda(t, "tool", "2.0", "0")
+	for _, up := range []struct {
+		f      condaFile
+		labels []string
+	}{{only, []string{"dev"}}, {both, []string{"dev", "main"}}} {
+		if r := e.post(t, e.stage(alice, "alice", up.f, up.labels...), up.f.bytes); r.status != 201 {
+			t.Fatalf("upload: %d %s", r.status, r.body)
+		}
+	}
+	e.run(t, []apiCase{
+		{name: "labels", method: "GET", path: "/channels/alice", auth: alice, status: 200},
+		{name: "remove label dev", method: "DELETE", path: "/channels/alice/dev", auth: alice, status: 201},
+		{name: "usage keeps the file still in main", method: "GET", path: "/user", auth: alice, status: 200,
+			fields: map[string]any{"usage_bytes": len(both.bytes)}},
+	})
+	if got := repodata(t, storage, "alice/label/dev/noarch"); len(got) != 0 {
+		t.Errorf("dev still lists %v", got)
+	}
+	if got := repodata(t, storage, "alice/noarch"); !jsonEqual(got, map[string]string{both.spec.FileName(): both.sha256()}) {
+		t.Errorf("main lists %v", got)
+	}
+}

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/channelgate/channelgate/channelindex"
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
@@ -241,7 +243,7 @@ func (a *api) commit(r *http.Request, c *caller) (int, any, error) {
 // .tar.bz2) against the package name and version of the path.
 func checkCondaBasename(base, name, ver string) error {
 	subdir, file, ok := strings.Cut(base, "/")
-	if !ok || !validSubdir(subdir) || strings.Contains(file, "/") {
+	if !ok || channelindex.ValidateSubdir(subdir) != nil || strings.Contains(file, "/") {
 		return errorf(http.StatusBadRequest, "file name %q must be <subdir>/<name>-<version>-<build>.conda or .tar.bz2", base)
 	}
 	stem, ok := strings.CutSuffix(file, ".conda")
@@ -261,30 +263,10 @@ func checkCondaBasename(base, name, ver string) error {
 	return nil
 }
 
-// validSubdir accepts conda platform names: noarch, linux-64, osx-arm64, ...
-func validSubdir(s string) bool {
-	if s == "" || len(s) > 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || i > 0 && (c == '-' || c == '_')) {
-			return false
-		}
-	}
-	return true
-}
-
+// isSHA256 accepts 64 lowercase hexadecimal digits.
 func isSHA256(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == sha256.Size && strings.ToLower(s) == s
 }
 
 // digests are what a received file must hash to: sha256 as lowercase hex
