@@ -119,7 +119,7 @@ func safeTarEntry(file string, hdr *tar.Header) error {
 		return err
 	}
 	switch hdr.Typeflag {
-	case tar.TypeReg, tar.TypeDir:
+	case tar.TypeReg, tar.TypeDir, tar.TypeXGlobalHeader: // Python's tarfile may write a PAX global header
 		return nil
 	case tar.TypeSymlink:
 		target := path.Join(path.Dir(strings.TrimSuffix(hdr.Name, "/")), hdr.Linkname)
