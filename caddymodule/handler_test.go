@@ -165,6 +165,7 @@ func TestHiddenPackages(t *testing.T) {
 		{"token without scope, in a header", "GET", secret, missing, map[string]string{"Authorization": "Bearer " + pypiOnly}},
 		{"label", "GET", "/acme/label/dev/noarch/secret-2.0-0.conda", "/acme/label/dev/noarch/nothere-2.0-0.conda", nil},
 		{"PyPI project page", "GET", "/acme/simple/Acme_Tools/", "/acme/simple/no-such-project/", nil},
+		{"PyPI project page, pip's Accept", "GET", "/acme/simple/acme-tools/", "/acme/simple/no-such-project/", map[string]string{"Accept": pipAccept}},
 		{"PyPI project page, conda token", "GET", "/t/" + bob + "/acme/simple/acme-tools/", "/t/" + bob + "/acme/simple/no-such-project/", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
