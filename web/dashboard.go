@@ -13,6 +13,9 @@ type dashboardPage struct {
 	Channel  string
 	Packages []*tokenstore.Package
 	Orgs     []string
+	// Plan is the user's plan and Used the bytes of package files kept.
+	Plan tokenstore.Plan
+	Used int64
 }
 
 // dashboard is the user's home: picture, channel and its packages,
@@ -28,6 +31,11 @@ func (h *Handler) dashboard(q *request) {
 		h.storeFailure(q.w, q.r, err)
 		return
 	}
+	used, err := h.store.Usage(q.user.Name)
+	if err != nil {
+		h.storeFailure(q.w, q.r, err)
+		return
+	}
 	q.render(http.StatusOK, "dashboard", "Dashboard", dashboardPage{Base: q.base(), Avatar: "/avatar/" + avatarHash(q.user.Email),
-		Channel: q.user.Name, Packages: pkgs, Orgs: orgs})
+		Channel: q.user.Name, Packages: pkgs, Orgs: orgs, Plan: h.cfg.Plans.For(q.user), Used: used})
 }

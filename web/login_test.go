@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/channelgate/channelgate/tokenstore"
 )
 
 // TestLogin sends the log-in form right and wrong.
@@ -240,4 +242,25 @@ func TestConfirmPassword(t *testing.T) {
 		t.Fatalf("confirm: %d to %q", p.status, p.header.Get("Location"))
 	}
 	b.get("/settings/access").want(t, http.StatusOK, "Create access token")
+}
+
+// TestDashboard shows the plan and usage, the channel's packages (public
+// and private) and the organizations.
+func TestDashboard(t *testing.T) {
+	e := newEnv(t, nil)
+	e.addUser(t, "alice")
+	if _, err := e.store.PutPackage(e.actor(), "alice", tokenstore.Conda, "pub", true, "a public one"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.PutPackage(e.actor(), "alice", tokenstore.PyPI, "priv", false, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.CreateOrg(e.actor(), "acme", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	b.login("alice")
+	b.get("/dashboard").want(t, http.StatusOK, "Plan <strong>standard</strong>: public and private packages", "0 B used of 20 GiB",
+		"<td>pub</td><td>conda</td><td>public</td><td>a public one</td>", "<td>priv</td><td>pypi</td><td>private</td>",
+		`<a href="/orgs/acme">acme</a>`, "conda config --add channels "+e.h.cfg.BaseURL+"/t/TOKEN/alice")
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
@@ -51,6 +53,7 @@ var funcs = template.FuncMap{
 	},
 	"day":   func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 	"input": newInput,
+	"bytes": func(n int64) string { return humanize.IBytes(uint64(max(n, 0))) },
 }
 
 // inputField is one labelled input of a form, for the "input" template:

@@ -78,6 +78,9 @@ type Config struct {
 	// ResetLinkTTL is how long a mailed password-reset link works.
 	// Default one hour.
 	ResetLinkTTL time.Duration
+	// Plans is the plan policy the dashboard shows each user's plan
+	// from. Default tokenstore.DefaultPlans().
+	Plans *tokenstore.Plans
 	// Logins limits password guesses; share it with the API so that
 	// both count against one budget. Default: a limiter of its own.
 	Logins *limiter.Logins
@@ -132,6 +135,10 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Plans == nil {
+		p := tokenstore.DefaultPlans()
+		c.Plans = &p
 	}
 	if c.ClientAddress == nil {
 		c.ClientAddress = remoteHost
