@@ -336,3 +336,67 @@ func TestWebSharesLoginLimit(t *testing.T) {
 		t.Fatalf("web log-in after the API's failures: %d\n%s", status, body)
 	}
 }
+
+// TestWebBrowserOrg: an organization owner, in the browser and with the
+// keyboard, creates a group and gives a member access to one private
+// package; the member's token then downloads that package and no other.
+func TestWebBrowserOrg(t *testing.T) {
+	base := fmt.Sprintf("http://localhost:%d", gatewayPort)
+	g := startSite(t, site{web: "signup closed"})
+	s := g.store
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range []string{"olivia", "mike"} {
+		_, err := s.CreateUser(testActor, tokenstore.NewUser{Name: u, Email: u + "@example.com",
+			Password: u + "-password", PasswordConfirmation: u + "-password", AcceptTerms: true})
+		must(err)
+	}
+	_, err := s.CreateOrg(testActor, "labs", "olivia")
+	must(err)
+	for _, p := range []string{"model", "other"} {
+		_, err := s.PutPackage(testActor, "labs", tokenstore.Conda, p, false, "")
+		must(err)
+		g.file("labs/noarch/"+p+"-1.0-0.tar.bz2", p+" bytes")
+	}
+	mike, _, err := s.CreateToken(testActor, tokenstore.TokenSpec{Owner: "mike", CreatedBy: "mike", Name: "dl", Scopes: []string{"conda:download"}})
+	must(err)
+	download := func(p string) int {
+		status, _, _ := g.do("GET", "/t/"+mike+"/labs/noarch/"+p+"-1.0-0.tar.bz2", nil)
+		return status
+	}
+	if got := download("model"); got != http.StatusNotFound {
+		t.Fatalf("mike downloads model before the group: %d", got)
+	}
+
+	b := startBrowser(t, base)
+	b.open("/login")
+	b.do("focus", chromedp.Focus(chromedp.ID("username")))
+	b.keys("olivia\tolivia-password\r")
+	b.waitHeading("Dashboard")
+	b.open("/orgs/labs")
+	b.waitHeading("Organization labs")
+	b.wantControls(axControl{"textbox", "Group name"}, axControl{"combobox", "Permission"}, axControl{"button", "Create group"})
+	b.do("focus", chromedp.Focus(chromedp.ID("group")))
+	b.keys("ml\r") // read, the first permission
+	b.waitShown("#group-ml")
+	b.do("focus", chromedp.Focus(chromedp.ID("member-ml")))
+	b.keys("mike\r")
+	b.waitFor(`(document.querySelector(".notice") || {}).textContent === "mike is in group ml."`, "member added")
+	b.do("focus", chromedp.Focus(chromedp.ID("package-ml")))
+	b.keys("model\r")
+	b.waitFor(`(document.querySelector(".notice") || {}).textContent === "Group ml covers package model."`, "package added")
+	b.wantControls(axControl{"textbox", "Add member to ml"}, axControl{"textbox", "Add package to ml"},
+		axControl{"button", "Remove mike from ml"}, axControl{"button", "Remove model from ml"})
+	b.screenshot("org")
+
+	if got := download("model"); got != http.StatusOK {
+		t.Fatalf("mike downloads model after the group: %d", got)
+	}
+	if got := download("other"); got != http.StatusNotFound {
+		t.Fatalf("mike downloads other: %d", got)
+	}
+}
