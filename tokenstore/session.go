@@ -84,7 +84,42 @@ func (s *Store) CreateSession(actor Actor, user string, lim SessionLimits) (*Ses
 	if err != nil {
 		return nil, err
 	}
+	s.maybeSweepSessions(now)
 	return sess, nil
+}
+
+// sessionSweepEvery is how often (per process, at a log-in) expired
+// sessions of browsers that never came back are deleted; a lookup deletes
+// the ones that do come back.
+const sessionSweepEvery = time.Hour
+
+// maybeSweepSessions deletes expired sessions if the last sweep of this
+// process is sessionSweepEvery old. A failed sweep is retried at the next
+// one: expired sessions are refused by LookupSession anyway.
+func (s *Store) maybeSweepSessions(now time.Time) {
+	last := s.sessionSweep.Load()
+	if now.UnixNano()-last < int64(sessionSweepEvery) || !s.sessionSweep.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	_ = s.be.Update(func(tx Tx) error {
+		var doomed [][]byte
+		err := tx.ForEach(bucketSessions, nil, func(k, v []byte) error {
+			var r Session
+			if _, err := getJSON(tx, bucketSessions, k, &r); err != nil {
+				return err
+			}
+			if !now.Before(r.Expires) || !now.Before(r.LastSeen.Add(r.Idle)) {
+				doomed = append(doomed, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		for _, k := range doomed {
+			if err == nil {
+				err = tx.Delete(bucketSessions, k)
+			}
+		}
+		return err
+	})
 }
 
 // LookupSession returns the live session with this id and marks it used.

@@ -126,3 +126,33 @@ func TestFormKey(t *testing.T) {
 		t.Fatalf("form keys %x %x", k1, k2)
 	}
 }
+
+// TestSessionSweep: a log-in deletes the expired sessions of browsers that
+// never came back, at most once an hour per process.
+func TestSessionSweep(t *testing.T) {
+	clock := newTestClock()
+	s, _ := openStore(t, Options{Now: clock.Now})
+	addUser(t, s, "alice", false)
+	count := func() int {
+		n := 0
+		must(t, s.be.View(func(tx Tx) error { n = tx.Count(bucketSessions); return nil }))
+		return n
+	}
+	lim := SessionLimits{Idle: 30 * time.Minute, Absolute: 8 * time.Hour}
+	for range 3 {
+		_, err := s.CreateSession(testActor, "alice", lim)
+		must(t, err)
+	}
+	clock.Advance(lim.Idle)
+	_, err := s.CreateSession(testActor, "alice", lim) // swept at the first log-in already: not again yet
+	must(t, err)
+	if got := count(); got != 4 {
+		t.Fatalf("%d sessions before the next sweep", got)
+	}
+	clock.Advance(sessionSweepEvery)
+	_, err = s.CreateSession(testActor, "alice", lim)
+	must(t, err)
+	if got := count(); got != 1 {
+		t.Fatalf("%d sessions after the sweep, want the new one", got)
+	}
+}

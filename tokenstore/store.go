@@ -109,6 +109,10 @@ type Store struct {
 
 	lastUsed *lastUsedWriter
 
+	// sessionSweep is when this process last deleted expired sessions
+	// (Unix nanoseconds; session.go).
+	sessionSweep atomic.Int64
+
 	closeOnce sync.Once
 	closeErr  error
 }
