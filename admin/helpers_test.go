@@ -44,16 +44,16 @@ func (c *clock) Advance(d time.Duration) {
 // env is a running API on a real bbolt store with fixture accounts:
 // users alice, bob and root (site admin), organization acme (owner alice).
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	store *tokenstore.Store
 	srv   *httptest.Server
 	clock *clock
 }
 
-func newEnv(t *testing.T, cfg admin.Config) *env { return newEnvOn(t, cfg, nil) }
+func newEnv(t testing.TB, cfg admin.Config) *env { return newEnvOn(t, cfg, nil) }
 
 // newEnvOn is newEnv on a bbolt backend wrapped by wrap (nil: as it is).
-func newEnvOn(t *testing.T, cfg admin.Config, wrap func(tokenstore.Backend) tokenstore.Backend) *env {
+func newEnvOn(t testing.TB, cfg admin.Config, wrap func(tokenstore.Backend) tokenstore.Backend) *env {
 	t.Helper()
 	clk := &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
 	be, err := tokenstore.OpenBolt(filepath.Join(t.TempDir(), "db"), time.Second)
@@ -113,7 +113,7 @@ type reply struct {
 }
 
 // json decodes the body into v (a map or a slice).
-func (r reply) json(t *testing.T, v any) {
+func (r reply) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("body %q is not JSON: %v", r.body, err)
@@ -121,7 +121,7 @@ func (r reply) json(t *testing.T, v any) {
 }
 
 // field returns one top-level field of a JSON object body.
-func (r reply) field(t *testing.T, name string) any {
+func (r reply) field(t testing.TB, name string) any {
 	t.Helper()
 	var m map[string]any
 	r.json(t, &m)

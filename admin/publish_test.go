@@ -24,7 +24,7 @@ import (
 
 // newPublishEnv is newEnv with publishing into a fresh storage folder,
 // returned with the env.
-func newPublishEnv(t *testing.T, cfg admin.Config) (*env, string) {
+func newPublishEnv(t testing.TB, cfg admin.Config) (*env, string) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := admin.OpenStorage(dir)
@@ -42,7 +42,7 @@ type condaFile struct {
 	bytes []byte
 }
 
-func newConda(t *testing.T, name, version, build string) condaFile {
+func newConda(t testing.TB, name, version, build string) condaFile {
 	s := indextest.Conda{Name: name, Version: version, Build: build, Subdir: "noarch"}
 	return condaFile{spec: s, bytes: indextest.CondaPackage(t, s)}
 }
@@ -64,7 +64,7 @@ func (e *env) stage(auth, owner string, f condaFile, labels ...string) reply {
 // post sends body to the staging answer's post_url as anaconda-client
 // does: the form fields, Content-Length, Content-MD5, then the file, with
 // no Authorization header.
-func (e *env) post(t *testing.T, staged reply, body []byte) reply {
+func (e *env) post(t testing.TB, staged reply, body []byte) reply {
 	t.Helper()
 	var ans admin.StageAnswer
 	staged.json(t, &ans)
