@@ -115,6 +115,7 @@ func (a *APIHandler) Provision(ctx caddy.Context) error {
 	if cfg.Plans, err = a.plans(); err != nil {
 		return err
 	}
+	storePlans.Store(key, cfg.Plans) // the pages on this store show them
 	if a.StorageRoot != "" {
 		if cfg.Storage, err = newStorage(a.StorageRoot); err != nil {
 			return err

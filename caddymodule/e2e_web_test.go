@@ -400,3 +400,22 @@ func TestWebBrowserOrg(t *testing.T) {
 		t.Fatalf("mike downloads other: %d", got)
 	}
 }
+
+// TestWebDashboardPlans: the dashboard shows the plans the API on the
+// same store was configured with, not the built-in ones.
+func TestWebDashboardPlans(t *testing.T) {
+	g := startSite(t, site{web: "signup closed", api: "plan standard {\n\t\t\t\tstorage 5GiB\n\t\t\t}"})
+	g.seed()
+	_, body, _ := g.do("GET", "/login", nil)
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no form token on /login:\n%s", body)
+	}
+	form := url.Values{"username": {"alice"}, "password": {"secret-pw"}, "csrf": {html.UnescapeString(m[1])}}
+	// The test client follows the redirect to /dashboard with its cookie.
+	status, body, _ := g.doBody("POST", "/login", map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+		strings.NewReader(form.Encode()))
+	if status != http.StatusOK || !strings.Contains(body, "of 5.0 GiB") {
+		t.Fatalf("dashboard %d without the API's plan:\n%s", status, body)
+	}
+}

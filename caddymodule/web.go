@@ -87,6 +87,7 @@ func (h *WebHandler) Provision(ctx caddy.Context) error {
 	}
 	h.dbPath = path
 	cfg.Logins = loginLimit(path) // shared with the API on this store
+	cfg.Plans = plansOf(path)     // the API's plan policy
 	cfg.ClientAddress = clientIP
 	if h.web, err = web.New(store, cfg); err != nil {
 		return fmt.Errorf("channelgate_web: %w", err)

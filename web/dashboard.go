@@ -37,5 +37,5 @@ func (h *Handler) dashboard(q *request) {
 		return
 	}
 	q.render(http.StatusOK, "dashboard", "Dashboard", dashboardPage{Base: q.base(), Avatar: "/avatar/" + avatarHash(q.user.Email),
-		Channel: q.user.Name, Packages: pkgs, Orgs: orgs, Plan: h.cfg.Plans.For(q.user), Used: used})
+		Channel: q.user.Name, Packages: pkgs, Orgs: orgs, Plan: h.cfg.Plans().For(q.user), Used: used})
 }

@@ -78,9 +78,10 @@ type Config struct {
 	// ResetLinkTTL is how long a mailed password-reset link works.
 	// Default one hour.
 	ResetLinkTTL time.Duration
-	// Plans is the plan policy the dashboard shows each user's plan
-	// from. Default tokenstore.DefaultPlans().
-	Plans *tokenstore.Plans
+	// Plans returns the plan policy the dashboard shows each user's plan
+	// from (the API's, which may change on reload). Default: the
+	// store's built-in policy, tokenstore.DefaultPlans.
+	Plans func() tokenstore.Plans
 	// Logins limits password guesses; share it with the API so that
 	// both count against one budget. Default: a limiter of its own.
 	Logins *limiter.Logins
@@ -137,8 +138,7 @@ func (c *Config) setDefaults() {
 		c.Logger = slog.Default()
 	}
 	if c.Plans == nil {
-		p := tokenstore.DefaultPlans()
-		c.Plans = &p
+		c.Plans = tokenstore.DefaultPlans
 	}
 	if c.ClientAddress == nil {
 		c.ClientAddress = remoteHost
