@@ -211,11 +211,11 @@ func (p *Publisher) ensureNoarch(ctx context.Context, x subdirIndex) error {
 
 // loadState returns a subdir's parsed repodata.json: from the cache
 // while the stored file is unchanged, else read and parsed once. An
-// absent index is an empty subdir. "Unchanged" is the same size and
-// modification time: a writer in another process (another gateway on
-// the same storage, holding the shared Locker) is seen unless it
-// rewrote the file to the same size within the file system's time
-// granularity.
+// absent index is an empty subdir. "Unchanged" is the same inode, size
+// and modification time: every write is an atomic rename (a new inode),
+// so a rewrite by another process (another gateway on the same storage,
+// holding the shared Locker) is seen even when size and time match.
+// Where the storage gives no inode the cache is not trusted.
 func (p *Publisher) loadState(x subdirIndex) (*subdirState, error) {
 	name := x.dir() + "/repodata.json"
 	fi, err := p.store.Stat(name)
@@ -225,8 +225,7 @@ func (p *Publisher) loadState(x subdirIndex) (*subdirState, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := ViewKey{Path: name, Validator: StorageValidator(fi.Size(), fi.ModTime(), "")}
-	return p.states.Do(key, func() (*subdirState, error) {
+	read := func() (*subdirState, error) {
 		b, err := readAll(p.store, name)
 		if err != nil {
 			return nil, err
@@ -236,7 +235,19 @@ func (p *Publisher) loadState(x subdirIndex) (*subdirState, error) {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		return st, nil
-	})
+	}
+	key, ok := stateKey(name, fi)
+	if !ok {
+		return read()
+	}
+	return p.states.Do(key, read)
+}
+
+// stateKey is the cache key of a stored repodata.json's parsed state;
+// ok is false when the file has no inode to tell its versions apart.
+func stateKey(name string, fi fs.FileInfo) (ViewKey, bool) {
+	id := fileID(fi)
+	return ViewKey{Path: name, Validator: StorageValidator(fi.Size(), fi.ModTime(), id)}, id != ""
 }
 
 // writeSubdir writes a subdir's indexes from st, each replaced
@@ -266,8 +277,11 @@ func (p *Publisher) writeSubdir(x subdirIndex, st *subdirState) error {
 	if err != nil {
 		return err
 	}
-	_, err = p.states.Do(ViewKey{Path: name, Validator: StorageValidator(fi.Size(), fi.ModTime(), "")},
-		func() (*subdirState, error) { return st, nil })
+	key, ok := stateKey(name, fi)
+	if !ok {
+		return nil
+	}
+	_, err = p.states.Do(key, func() (*subdirState, error) { return st, nil })
 	return err
 }
 
