@@ -27,7 +27,7 @@ import (
 func newPublishEnv(t testing.TB, cfg admin.Config) (*env, string) {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := admin.OpenStorage(dir)
+	st, err := admin.OpenStorage(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

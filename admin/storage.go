@@ -22,9 +22,10 @@ type dirStorage struct {
 }
 
 // OpenStorage returns the Storage that publishes into dir (the root
-// file_server serves), with index updates serialized in this process.
-// Close releases it.
-func OpenStorage(dir string) (interface {
+// file_server serves), with index updates serialized by locker: nil
+// serializes them in this process only; gateways sharing dir pass a
+// Locker they share (etcd's). Close releases it.
+func OpenStorage(dir string, locker channelindex.Locker) (interface {
 	Storage
 	Close() error
 }, error) {
@@ -32,7 +33,7 @@ func OpenStorage(dir string) (interface {
 	if err != nil {
 		return nil, err
 	}
-	pub, err := channelindex.NewPublisher(d, channelindex.Options{})
+	pub, err := channelindex.NewPublisher(d, channelindex.Options{Locker: locker})
 	if err != nil {
 		d.Close()
 		return nil, err

@@ -117,7 +117,7 @@ func (a *APIHandler) Provision(ctx caddy.Context) error {
 	}
 	storePlans.Store(key, cfg.Plans) // the pages on this store show them
 	if a.StorageRoot != "" {
-		if cfg.Storage, err = newStorage(a.StorageRoot); err != nil {
+		if cfg.Storage, err = newStorage(a.StorageRoot, indexLocker(key)); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/channelgate/channelgate/admin"
+	"github.com/channelgate/channelgate/channelindex"
 	"github.com/channelgate/channelgate/tokenstore"
 )
 
@@ -156,9 +157,10 @@ func sizeOrUnlimited(v string) (int64, error) {
 	return int64(n), nil
 }
 
-// newStorage opens the local directory uploads are published into.
-func newStorage(dir string) (admin.Storage, error) {
-	st, err := admin.OpenStorage(dir)
+// newStorage opens the local directory uploads are published into,
+// its index updates serialized by locker (nil: in this process).
+func newStorage(dir string, locker channelindex.Locker) (admin.Storage, error) {
+	st, err := admin.OpenStorage(dir, locker)
 	if err != nil {
 		return nil, fmt.Errorf("storage %s: %w", dir, err)
 	}

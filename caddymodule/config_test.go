@@ -100,8 +100,8 @@ func TestStoreCaddyfile(t *testing.T) {
 		{"store bbolt /var/lib/cg.db", `"store":{"backend":"bbolt","path":"/var/lib/cg.db"}`},
 		{"store http://10.0.0.1:2379,http://10.0.0.2:2379", `"store":{"backend":"etcd","endpoints":["http://10.0.0.1:2379","http://10.0.0.2:2379"]}`},
 		{"store http://10.0.0.1:2379 /cg/", `"store":{"backend":"etcd","endpoints":["http://10.0.0.1:2379"],"prefix":"/cg/"}`},
-		{"store etcd {\n\t\t\tendpoints https://a:2379 https://b:2379,https://c:2379\n\t\t\tprefix /x/\n\t\t\ttls_cert c.pem\n\t\t\ttls_key k.pem\n\t\t\ttls_ca ca.pem\n\t\t\tusername gw\n\t\t\tpassword {env.ETCD_PW}\n\t\t\tstale_after 2s\n\t\t}",
-			`"store":{"backend":"etcd","endpoints":["https://a:2379","https://b:2379","https://c:2379"],"password":"{env.ETCD_PW}","prefix":"/x/","stale_after":2000000000,"tls_ca":"ca.pem","tls_cert":"c.pem","tls_key":"k.pem","username":"gw"}`},
+		{"store etcd {\n\t\t\tendpoints https://a:2379 https://b:2379,https://c:2379\n\t\t\tprefix /x/\n\t\t\ttls_cert c.pem\n\t\t\ttls_key k.pem\n\t\t\ttls_ca ca.pem\n\t\t\tusername gw\n\t\t\tpassword {env.ETCD_PW}\n\t\t\tstale_after 2s\n\t\t\tlock_ttl 3s\n\t\t}",
+			`"store":{"backend":"etcd","endpoints":["https://a:2379","https://b:2379","https://c:2379"],"lock_ttl":3000000000,"password":"{env.ETCD_PW}","prefix":"/x/","stale_after":2000000000,"tls_ca":"ca.pem","tls_cert":"c.pem","tls_key":"k.pem","username":"gw"}`},
 	} {
 		t.Run(tc.option, func(t *testing.T) {
 			caddyfile := fmt.Sprintf("http://localhost:9 {\n\tchannelgate {\n\t\t%s\n\t}\n\trespond ok\n}\n", tc.option)

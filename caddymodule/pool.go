@@ -8,6 +8,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/channelgate/channelgate/channelindex"
 	"github.com/channelgate/channelgate/tokenstore"
 	"github.com/channelgate/channelgate/tokenstore/etcdstore"
 )
@@ -21,9 +22,12 @@ var stores = caddy.NewUsagePool()
 
 // openStores lists the stores currently in the pool, and etcdBackends
 // the etcd backends among their backends, for the metrics collectors.
+// indexLockers holds the cross-gateway Locker of the stores whose module
+// gives one (IndexLocking), one per open store.
 var (
 	openStores   sync.Map // key → *tokenstore.Store
 	etcdBackends sync.Map // key → *etcdstore.Backend
+	indexLockers sync.Map // key → channelindex.Locker
 )
 
 // StoreConfig says where the store keeps its state and how to tune it.
@@ -51,6 +55,25 @@ type StoreBackend interface {
 	StoreKey() (string, error)
 	// OpenBackend opens (or connects to) the state.
 	OpenBackend() (tokenstore.Backend, error)
+}
+
+// IndexLocking is implemented by store modules whose backend every
+// gateway shares (etcd): index updates of a storage_root take the
+// Locker's locks, so gateways publishing into one shared directory do
+// not overwrite each other's indexes. Without it, updates are
+// serialized in the process only.
+type IndexLocking interface {
+	// IndexLocker returns a Locker on be, a backend this module opened.
+	IndexLocker(be tokenstore.Backend) channelindex.Locker
+}
+
+// indexLocker is the Locker of the open store key, nil (the process's
+// own) when its module has none.
+func indexLocker(key string) channelindex.Locker {
+	if l, ok := indexLockers.Load(key); ok {
+		return l.(channelindex.Locker)
+	}
+	return nil
 }
 
 // provisionStore loads the configured store module (bbolt at DB when none
@@ -105,6 +128,9 @@ func acquireStore(c StoreConfig) (*tokenstore.Store, string, error) {
 		if eb, ok := be.(*etcdstore.Backend); ok {
 			etcdBackends.Store(key, eb)
 		}
+		if il, ok := sb.(IndexLocking); ok {
+			indexLockers.Store(key, il.IndexLocker(be))
+		}
 		return s, nil
 	})
 	if err != nil {
@@ -121,6 +147,7 @@ func releaseStore(key string) error {
 	if deleted {
 		openStores.Delete(key)
 		etcdBackends.Delete(key)
+		indexLockers.Delete(key)
 	}
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 
+	"github.com/channelgate/channelgate/channelindex"
 	"github.com/channelgate/channelgate/tokenstore"
 	"github.com/channelgate/channelgate/tokenstore/etcdstore"
 )
@@ -45,6 +46,10 @@ type EtcdStore struct {
 	DialTimeout caddy.Duration `json:"dial_timeout,omitempty"`
 	// RequestTimeout bounds every etcd call. Default 5s.
 	RequestTimeout caddy.Duration `json:"request_timeout,omitempty"`
+	// LockTTL is the lease of the index update locks: a gateway killed
+	// while holding one releases it when the lease expires. Whole
+	// seconds. Default 10s.
+	LockTTL caddy.Duration `json:"lock_ttl,omitempty"`
 
 	logger *zap.Logger
 }
@@ -57,9 +62,13 @@ func (EtcdStore) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision keeps Caddy's logger for the client.
+// Provision keeps Caddy's logger for the client and checks lock_ttl
+// (etcd leases count whole seconds).
 func (e *EtcdStore) Provision(ctx caddy.Context) error {
 	e.logger = ctx.Logger()
+	if ttl := time.Duration(e.LockTTL); ttl != 0 && (ttl < time.Second || ttl%time.Second != 0) {
+		return fmt.Errorf("etcd store: lock_ttl must be whole seconds such as 10s, not %v", ttl)
+	}
 	return nil
 }
 
@@ -91,8 +100,14 @@ func (e *EtcdStore) OpenBackend() (tokenstore.Backend, error) {
 		Endpoints: e.Endpoints, Prefix: e.prefix(), TLS: tlsConfig,
 		Username: repl.ReplaceKnown(e.Username, ""), Password: repl.ReplaceKnown(e.Password, ""),
 		StaleAfter: time.Duration(e.StaleAfter), DialTimeout: time.Duration(e.DialTimeout),
-		RequestTimeout: time.Duration(e.RequestTimeout), Logger: e.logger,
+		RequestTimeout: time.Duration(e.RequestTimeout), LockTTL: time.Duration(e.LockTTL), Logger: e.logger,
 	})
+}
+
+// IndexLocker gives the gateways on the cluster one lease-bound lock per
+// index (be is the *etcdstore.Backend OpenBackend returned).
+func (e *EtcdStore) IndexLocker(be tokenstore.Backend) channelindex.Locker {
+	return be.(*etcdstore.Backend).Locker()
 }
 
 // UnmarshalCaddyfile reads
@@ -108,6 +123,7 @@ func (e *EtcdStore) OpenBackend() (tokenstore.Backend, error) {
 //	    stale_after     <duration>
 //	    dial_timeout    <duration>
 //	    request_timeout <duration>
+//	    lock_ttl        <duration>
 //	}
 //
 // Endpoints may be given comma-separated in one argument. The backend
@@ -155,7 +171,7 @@ func (e *EtcdStore) unmarshalOption(d *caddyfile.Dispenser) error {
 	texts := map[string]*string{"prefix": &e.Prefix, "tls_cert": &e.TLSCert, "tls_key": &e.TLSKey,
 		"tls_ca": &e.TLSCA, "username": &e.Username, "password": &e.Password}
 	durations := map[string]*caddy.Duration{"stale_after": &e.StaleAfter, "dial_timeout": &e.DialTimeout,
-		"request_timeout": &e.RequestTimeout}
+		"request_timeout": &e.RequestTimeout, "lock_ttl": &e.LockTTL}
 	if p, ok := texts[opt]; ok {
 		*p = v
 		return nil
@@ -190,6 +206,7 @@ func splitEndpoints(s string) []string {
 // Interface guards
 var (
 	_ StoreBackend          = (*EtcdStore)(nil)
+	_ IndexLocking          = (*EtcdStore)(nil)
 	_ caddy.Provisioner     = (*EtcdStore)(nil)
 	_ caddyfile.Unmarshaler = (*EtcdStore)(nil)
 )
