@@ -46,6 +46,10 @@ type gatewaysConfig struct {
 	// endpoints picks the members gateway i (0-based) knows; default
 	// all.
 	endpoints func(i int, all []string) []string
+	// publish makes the API publish into the shared storage, with index
+	// update locks of lease lockTTL (default the store's).
+	publish bool
+	lockTTL time.Duration
 }
 
 // startEtcdGateways starts the cluster and the gateways and waits until
@@ -64,10 +68,15 @@ func startEtcdGateways(t *testing.T, c gatewaysConfig) *etcdGateways {
 		if c.endpoints != nil {
 			endpoints = c.endpoints(i, endpoints)
 		}
-		store := fmt.Sprintf("store %s /channelgate-test/ {\n\t\t\t\tstale_after %s\n\t\t\t}",
-			strings.Join(endpoints, ","), c.staleAfter)
+		lockTTL := ""
+		if c.lockTTL > 0 {
+			lockTTL = fmt.Sprintf("\t\t\t\tlock_ttl %s\n", c.lockTTL)
+		}
+		store := fmt.Sprintf("store %s /channelgate-test/ {\n\t\t\t\tstale_after %s\n%s\t\t\t}",
+			strings.Join(endpoints, ","), c.staleAfter, lockTTL)
 		home := filepath.Join(root, fmt.Sprintf("gw%d", i+1))
-		cfg := processConfig{AdminPort: procFreePort(t), SitePort: procFreePort(t), Storage: g.storage, Store: store}
+		cfg := processConfig{AdminPort: procFreePort(t), SitePort: procFreePort(t), Storage: g.storage, Store: store,
+			Publish: c.publish}
 		path := filepath.Join(home, "Caddyfile")
 		procWriteFile(t, path, []byte(processCaddyfile(cfg)))
 		p := startCaddy(t, home, "caddy", path, cfg.AdminPort, cfg.SitePort)

@@ -107,7 +107,7 @@ func (e *EtcdStore) OpenBackend() (tokenstore.Backend, error) {
 // IndexLocker gives the gateways on the cluster one lease-bound lock per
 // index (be is the *etcdstore.Backend OpenBackend returned).
 func (e *EtcdStore) IndexLocker(be tokenstore.Backend) channelindex.Locker {
-	return be.(*etcdstore.Backend).Locker()
+	return channelindex.ProcessLocal(be.(*etcdstore.Backend).Locker())
 }
 
 // UnmarshalCaddyfile reads

@@ -11,7 +11,9 @@ import (
 // Locker serializes work across every gateway on the cluster (index
 // updates of one subdir) with etcd lease locks under <prefix>_locks/. It
 // has the shape of channelindex.Locker. One lease per Locker, kept alive
-// while the process runs and created again if it was lost.
+// while the process runs and created again if it was lost. The lock is
+// held by the lease, so goroutines sharing a Locker are not serialized
+// by it (channelindex.ProcessLocal adds that).
 type Locker struct {
 	b       *Backend
 	mu      sync.Mutex
