@@ -134,7 +134,9 @@ func (s *Store) createUser(actor Actor, u NewUser, verified bool) (*Account, err
 }
 
 // CreateOrg stores a new organization; its creator becomes the first
-// member of the built-in owners group. A name the storage already serves,
+// member of the built-in owners group. Creator "" (only for a site
+// administrator, as when the store is seeded) leaves the owners group
+// empty until a site administrator adds a user to it. A name the storage already serves,
 // or that was an account before, needs an actor who is a site
 // administrator: that is how an operator adopts an existing channel.
 func (s *Store) CreateOrg(actor Actor, name, creator string) (*Account, error) {
@@ -146,24 +148,36 @@ func (s *Store) CreateOrg(actor Actor, name, creator string) (*Account, error) {
 		return nil, err
 	}
 	a := &Account{Name: name, Type: Org, Created: s.now().UTC()}
+	owners := []string{creator}
 	err = s.write(actor, func(w *writeTx) error {
-		c, err := getAccount(w, creator)
-		if err != nil {
+		if creator == "" && actor.SiteAdmin {
+			owners = nil
+		} else if err := checkCreator(w, creator); err != nil {
 			return err
-		}
-		if c.Type != User {
-			return invalidf("only users can create organizations")
 		}
 		if err := w.insertAccount(a, served); err != nil {
 			return err
 		}
-		g := &Group{Org: name, Name: OwnersGroup, Perm: PermAdmin, AllPackages: true, Members: []string{creator}}
+		g := &Group{Org: name, Name: OwnersGroup, Perm: PermAdmin, AllPackages: true, Members: owners}
 		return putJSON(w, bucketGroups, key(name, OwnersGroup), g)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// checkCreator fails unless creator is a user: only users create
+// organizations.
+func checkCreator(tx Tx, creator string) error {
+	c, err := getAccount(tx, creator)
+	if err != nil {
+		return err
+	}
+	if c.Type != User {
+		return invalidf("only users can create organizations")
+	}
+	return nil
 }
 
 // insertAccount stores a new account if its name may be claimed (see
