@@ -65,6 +65,13 @@ type APIHandler struct {
 	// negative disables the cap.
 	MaxTokens int `json:"max_tokens,omitempty"`
 
+	// Seed is a JSON file of organizations and their packages (kinds,
+	// visibility; no users, passwords or tokens) that a store holding no
+	// account yet starts with, created as the operator would; a store
+	// with accounts is left untouched, so restarts change nothing. A bad
+	// file stops Caddy at start. Default empty: no seed.
+	Seed string `json:"seed,omitempty"`
+
 	PublishConfig
 
 	storeKey string
@@ -91,6 +98,10 @@ func (a *APIHandler) Provision(ctx caddy.Context) error {
 	if err := a.provisionFailureLimit(); err != nil {
 		return err
 	}
+	seed, err := readSeed(a.Seed)
+	if err != nil {
+		return err
+	}
 	if err := a.provisionStore(ctx); err != nil {
 		return err
 	}
@@ -102,6 +113,9 @@ func (a *APIHandler) Provision(ctx caddy.Context) error {
 	store.SetMaxTokensPerAccount(a.MaxTokens)
 	store.SetServedChannels(a.servedChannels(ctx))
 	store.SetMaxPasswordChecks(a.MaxPasswordChecks)
+	if err := applySeed(store, a.Seed, seed, ctx.Logger()); err != nil {
+		return err
+	}
 	cfg := admin.Config{
 		OperatorSecret: secret,
 		OpenSignup:     a.OpenSignup,
@@ -176,6 +190,7 @@ func (a *APIHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyht
 //	    default_plan         <name>
 //	    plan_domain          <suffix> <plan>
 //	    grant_ttl            <duration>
+//	    seed                 [<file>]
 //	}
 func parseAPICaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	var a APIHandler
@@ -206,12 +221,8 @@ func (a *APIHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "operator_secret":
 			// An empty value (an unset environment variable) disables
 			// the operator.
-			args := d.RemainingArgs()
-			if len(args) > 1 {
-				return d.ArgErr()
-			}
-			if len(args) == 1 {
-				a.OperatorSecret = args[0]
+			if err := optionalArg(d, &a.OperatorSecret); err != nil {
+				return err
 			}
 		case "operator_secret_file":
 			if !d.AllArgs(&a.OperatorSecretFile) {
@@ -222,6 +233,11 @@ func (a *APIHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			a.OpenSignup = true
+		case "seed":
+			// No value (an unset environment variable): no seed.
+			if err := optionalArg(d, &a.Seed); err != nil {
+				return err
+			}
 		case "storage_root":
 			if !d.AllArgs(&a.StorageRoot) {
 				return d.ArgErr()
@@ -256,6 +272,19 @@ func (a *APIHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		default:
 			return d.Errf("unknown channelgate_api option %q", d.Val())
 		}
+	}
+	return nil
+}
+
+// optionalArg reads an option's value that may be missing (an empty
+// environment variable), leaving dst as it is then.
+func optionalArg(d *caddyfile.Dispenser, dst *string) error {
+	args := d.RemainingArgs()
+	if len(args) > 1 {
+		return d.ArgErr()
+	}
+	if len(args) == 1 {
+		*dst = args[0]
 	}
 	return nil
 }

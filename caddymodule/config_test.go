@@ -57,7 +57,12 @@ func TestAPIConfigErrors(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "cg.db")
 	file := filepath.Join(t.TempDir(), "secret")
 	procWriteFile(t, file, []byte(operatorSecret))
+	badSeed := filepath.Join(t.TempDir(), "seed.json")
+	procWriteFile(t, badSeed, []byte(`{"organizations":[{"name":"acme","packages":[{"name":"x","kinds":["conda"],"visibility":"hidden"}]}]}`))
 	for _, tc := range []struct{ option, want string }{
+		{"seed /nonexistent/seed.json", "channelgate_api seed: open /nonexistent/seed.json"},
+		{"seed " + badSeed, "seed " + badSeed + `: organizations[0] (acme).packages[0]: visibility must be public or private, not "hidden"`},
+		{"seed a b", "wrong argument count"},
 		{"operator_secret hunter2", "at least 32 characters"},
 		{"operator_secret_file " + file + "\n\t\toperator_secret " + operatorSecret, "exclude each other"},
 		{"operator_secret_file /nonexistent/secret", "operator_secret_file"},
@@ -69,13 +74,14 @@ func TestAPIConfigErrors(t *testing.T) {
 		t.Run(tc.option, func(t *testing.T) {
 			caddyfile := fmt.Sprintf("{\n\tadmin off\n}\nhttp://localhost:9 {\n\tchannelgate_api {\n\t\tdb %s\n\t\t%s\n\t}\n}\n", db, tc.option)
 			err := validateCaddyfile(caddyfile)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "hunter2") {
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "hunter2") ||
+				strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error %v, want one containing %q", err, tc.want)
 			}
 		})
 	}
 	valid := fmt.Sprintf("http://localhost:9 {\n\tchannelgate_api {\n\t\tdb %s\n\t\toperator_secret_file %s\n"+
-		"\t\tmax_password_checks 4\n\t\tfailure_limit 10 5m\n\t\tfailure_delay off\n\t}\n}\n", db, file)
+		"\t\tmax_password_checks 4\n\t\tfailure_limit 10 5m\n\t\tfailure_delay off\n\t\tseed ../example/seed.json\n\t}\n}\n", db, file)
 	if err := validateCaddyfile(valid); err != nil {
 		t.Fatalf("valid configuration refused: %v", err)
 	}

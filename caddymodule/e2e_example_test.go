@@ -5,19 +5,19 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/channelgate/channelgate/tokenstore"
 )
 
-// TestExampleChannel serves the repository's example/storage as
-// Caddyfile.example does and runs the README's lines against it: rattler
-// solves and downloads demo-tool and pip downloads demo-lib anonymously
-// (hashes checked against the indexes); once the operator registers the
-// channel and demo-secret as private, anonymous callers no longer see
-// demo-secret while a token holder solves and downloads it.
+// TestExampleChannel starts the shipped Caddyfile.example (its seed
+// example/seed.json registering org demo with demo-secret private) on the
+// repository's example/storage and runs the README's lines against it,
+// with no manual step: rattler solves and downloads demo-tool and pip
+// downloads demo-lib anonymously (hashes checked against the indexes)
+// while anonymous repodata hides demo-secret; once the operator gives
+// the org an owner through the API, the owner's token solves and
+// downloads demo-secret.
 func TestExampleChannel(t *testing.T) {
 	requireClient(t, "pip")
-	g := startGateway(t, "")
+	g, _ := startExample(t)
 	if err := os.CopyFS(g.storage, os.DirFS(filepath.Join("..", "example", "storage"))); err != nil {
 		t.Fatal(err)
 	}
@@ -30,18 +30,17 @@ func TestExampleChannel(t *testing.T) {
 		t.Errorf("anonymous pip download of demo-lib: %v\n%s", err, out)
 	}
 
-	tok := g.seed() // users alice and bob
-	if _, err := g.store.CreateOrg(testActor, "demo", "alice"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := g.store.PutPackage(testActor, "demo", tokenstore.Conda, "demo-secret", false, ""); err != nil {
-		t.Fatal(err)
-	}
 	if files := g.condaIndex(t, "", "demo", "noarch"); len(files) != 1 || files["demo-tool-1.0-0.conda"] == "" {
 		t.Errorf("anonymous demo/noarch lists %v, want demo-tool only", files)
 	}
 	if status, _, _ := g.do("GET", "/demo/noarch/demo-secret-1.0-0.conda", nil); status != 404 {
 		t.Errorf("anonymous download of demo-secret: %d, want 404", status)
+	}
+
+	tok := g.seed() // users alice and bob
+	if status, body, _ := g.do("PUT", "/api/group/demo/owners/members/alice",
+		map[string]string{"Authorization": "token " + operatorSecret}); status != 204 {
+		t.Fatalf("operator adds alice to demo/owners: %d %s", status, body)
 	}
 	if got := rattlerSolve(t, g.base+"/t/"+tok["alice/all"]+"/demo", "linux-64", "demo-secret"); len(got) != 1 {
 		t.Errorf("rattler solve of demo-secret with alice's token: %v", got)

@@ -84,7 +84,7 @@ func adaptExample(t *testing.T) string {
 // startExample runs the repository's Caddyfile.example as shipped, with
 // the settings its header names taken from the environment: the test's
 // ports, a fresh database and storage folder, and the access log in the
-// test's folder. It returns the gateway and the metrics port.
+// test's folder; the seed is the shipped example/seed.json. It returns the gateway and the metrics port.
 func startExample(t *testing.T) (*gateway, int) {
 	t.Helper()
 	body, err := os.ReadFile("../Caddyfile.example")
@@ -106,6 +106,7 @@ func startExample(t *testing.T) (*gateway, int) {
 		"CHANNELGATE_CADDY_ADMIN":  fmt.Sprintf("localhost:%d", adminPort),
 		"CHANNELGATE_METRICS_PORT": strconv.Itoa(metricsPort),
 		"CHANNELGATE_ACCESS_LOG":   "file " + filepath.Join(dir, "access.log"),
+		"CHANNELGATE_SEED":         filepath.Join("..", "example", "seed.json"),
 	} {
 		t.Setenv(k, v)
 	}
