@@ -211,11 +211,12 @@ func (p *Publisher) ensureNoarch(ctx context.Context, x subdirIndex) error {
 
 // loadState returns a subdir's parsed repodata.json: from the cache
 // while the stored file is unchanged, else read and parsed once. An
-// absent index is an empty subdir. "Unchanged" is the same inode, size
-// and modification time: every write is an atomic rename (a new inode),
-// so a rewrite by another process (another gateway on the same storage,
-// holding the shared Locker) is seen even when size and time match.
-// Where the storage gives no inode the cache is not trusted.
+// absent index is an empty subdir. "Unchanged" is the same inode, change
+// time, size and modification time (see fileID): every write is an atomic
+// rename, so a rewrite by another process (another gateway on the same
+// storage, holding the shared Locker) is seen even when size and time
+// match and the freed inode number is reused. Where the storage gives no
+// inode the cache is not trusted.
 func (p *Publisher) loadState(x subdirIndex) (*subdirState, error) {
 	name := x.dir() + "/repodata.json"
 	fi, err := p.store.Stat(name)

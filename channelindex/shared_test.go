@@ -52,7 +52,7 @@ func TestSharedStorageAlternating(t *testing.T) {
 // TestSharedStorageSameSizeAndTime has one Publisher rewrite the index
 // to the same size and modification time the other cached (as on a file
 // system with coarse timestamps): the other still sees the rewrite (by
-// its new inode) and neither loses a record nor lists a removed file.
+// its new inode and change time) and neither loses a record nor lists a removed file.
 func TestSharedStorageSameSizeAndTime(t *testing.T) {
 	a, b := sharedPublishers(t)
 	index := filepath.Join(a.root, "acme/linux-64/repodata.json")
